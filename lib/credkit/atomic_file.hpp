@@ -1,0 +1,38 @@
+// Files that readers never see half-written. The content goes to a temporary file created
+// exclusively beside the target (mode 0600 or the one asked for), is flushed and fsynced, is
+// renamed over the target, and the directory is fsynced. On any failure the target keeps its
+// old content and no temporary file is left behind.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "credkit/error.hpp"
+
+namespace credkit {
+
+struct FileOwner {
+    uid_t uid;
+    gid_t gid;
+};
+
+struct AtomicWriteOptions {
+    mode_t mode = 0600;
+    std::optional<FileOwner> owner;  // chown before the rename; needs privileges
+};
+
+// Errors are ErrorKind::write_failed and name the path and the system's reason.
+Result<void> write_file_atomically(const std::filesystem::path& target, std::string_view content,
+                                   const AtomicWriteOptions& options = {});
+
+// Reads "0600", "600" or "0o600" as a permission mode.
+Result<mode_t> parse_file_mode(std::string_view text);
+
+// Reads "USER", "USER:GROUP", or numeric ids, through the system's user database.
+Result<FileOwner> parse_file_owner(std::string_view text);
+
+}  // namespace credkit
