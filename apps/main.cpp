@@ -3,9 +3,8 @@
 #include <cstdio>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
 #include "cli.hpp"
+#include <CLI/CLI.hpp>
 
 namespace {
 

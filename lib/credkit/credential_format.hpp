@@ -2,7 +2,7 @@
 // whole text, ending in a newline; none of them logs anything.
 #pragma once
 
-#include <optional>
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -13,27 +13,41 @@ namespace credkit {
 
 enum class CredentialFormat { json, credential_process, env, fish, ini, s3cfg };
 
+// Every format, in the order help texts list them.
+inline constexpr std::array kCredentialFormats{
+    CredentialFormat::json, CredentialFormat::credential_process,
+    CredentialFormat::env,  CredentialFormat::fish,
+    CredentialFormat::ini,  CredentialFormat::s3cfg};
+
 // Reads a --format value: "json", "credential-process", "env", "fish", "ini", "s3cfg".
+// Anything else is a usage error that lists the valid names.
 Result<CredentialFormat> parse_credential_format(std::string_view name);
 std::string_view format_name(CredentialFormat format);
 
+// LastUpdated is only ever the issuer's own stamp: the time of rendering is no substitute,
+// since a reader uses it to judge clock skew and age.
 struct RenderOptions {
     std::string section = "default";  // ini profile or s3cfg section
-    std::optional<TimePoint> now;      // LastUpdated fallback for json when the source has none
 };
 
+// Every time is written as RFC 3339 in UTC without fractional seconds ("...T21:16:57Z").
 // json: {"AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration", "LastUpdated",
-//        "Role"}, pretty-printed; absent values are null.
+//        "Role"} in that order, 2-space indented; absent values are null. Role is the role
+//        name for credentials from IMDS, else null.
 // credential-process: exactly {"Version": 1, "AccessKeyId", "SecretAccessKey",
 //        "SessionToken", "Expiration"}, the last two only when known.
-// env:  export AWS_ACCESS_KEY_ID='...' lines (POSIX shell quoting), plus AWS_SESSION_TOKEN and
-//       AWS_CREDENTIAL_EXPIRATION when known; unsets AWS_SESSION_TOKEN when there is none.
-// fish: set -gx ... lines with fish quoting.
-// ini:  an AWS shared-credentials section holding exactly aws_access_key_id,
-//       aws_secret_access_key, aws_session_token and expiry_time (the last two when known),
-//       which htslib can refresh from.
-// s3cfg: an s3cmd-style section: access_key, secret_key, access_token (with a token), and a
-//       comment line saying when the credentials expire.
+// env:  export AWS_ACCESS_KEY_ID='...' lines (POSIX shell quoting) for AWS_ACCESS_KEY_ID,
+//       AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and AWS_CREDENTIAL_EXPIRATION; the last two
+//       are unset when unknown, and so is the legacy AWS_SECURITY_TOKEN, which botocore would
+//       otherwise prefer to AWS_SESSION_TOKEN.
+// fish: the same as set -gx NAME '...' and set -e NAME lines, with fish quoting.
+// ini:  "[SECTION]" then exactly aws_access_key_id, aws_secret_access_key, aws_session_token
+//       and expiry_time (the last two when known), which htslib can refresh from.
+// s3cfg: "[SECTION]" then access_key, secret_key, access_token (with a token), and, when the
+//       expiry is known, the line "# credkit: credentials expire at TIME", which credkit
+//       reads back (s3cmd and htslib ignore it).
+// Values are written as they are: no AWS credential holds a line break, which the ini and
+// s3cfg formats could not carry.
 std::string render_credentials(const Credentials& credentials, CredentialFormat format,
                                const RenderOptions& options = {});
 

@@ -2,6 +2,7 @@
 // the process environment.
 #pragma once
 
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -35,8 +36,8 @@ public:
 class MapEnvironment final : public Environment {
 public:
     MapEnvironment() = default;
-    explicit MapEnvironment(std::map<std::string, std::string, std::less<>> vars)
-        : vars_(std::move(vars)) {}
+    MapEnvironment(std::initializer_list<std::pair<const std::string, std::string>> vars)
+        : vars_(vars) {}
 
     [[nodiscard]] std::optional<std::string> get(std::string_view name) const override {
         const auto found = vars_.find(name);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <expected>
 #include <optional>
 #include <random>
 #include <string>
@@ -34,7 +35,7 @@ struct InstanceMetadata {
 };
 
 class ImdsClient {
-public:
+  public:
     ImdsClient(ImdsSettings settings, HttpClient& http, Clock& clock,
                const Logger& log = Logger::silent(), std::uint64_t jitter_seed = 0);
 
@@ -53,19 +54,27 @@ public:
     // True once the client has fallen back to IMDSv1 (only with allow_v1).
     [[nodiscard]] bool using_v1() const { return using_v1_; }
 
-private:
+  private:
     struct Token {
         std::string value;
         Clock::TimePoint renew_after;
     };
 
+    // The token PUT; on failure, the last exchange, for the caller to explain.
+    std::expected<Token, HttpResult> request_token();
     Result<void> ensure_token();
-    Result<Token> request_token();
-    Result<HttpResponse> send_with_retries(HttpRequest request, std::string_view what);
-    Result<HttpResponse> get_once_with_token(std::string_view path);
-    Error explain_token_failure(const HttpResult& result);
-    Error explain_get_status(std::string_view path, const HttpResponse& response);
-    bool plain_get_answers();
+    Result<void> recover_from_token_failure(const HttpResult& last);
+    Result<void> fall_back_to_v1(std::string_view reason);
+    bool plain_get_answers(long& status);
+    [[nodiscard]] Error explain_token_failure(const HttpResult& result) const;
+
+    // A GET with the session token, renewing the token once on 401. Answers 200 and 404
+    // come back as responses; anything else is explained as an error about `what`.
+    Result<HttpResponse> fetch(std::string_view path, const std::string& what);
+    HttpRequest get_request(std::string_view path) const;
+    HttpResult send_with_retries(HttpRequest request);
+    void log_exchange(const HttpRequest& request, const HttpResult& result,
+                      Clock::Duration took) const;
     Clock::Duration backoff_delay(int attempt);
     [[nodiscard]] std::string url_for(std::string_view path) const;
 

@@ -31,8 +31,8 @@ struct ImdsSettings {
 // What one layer (command line or config file) said; unset means "not said here".
 struct ImdsOverrides {
     std::optional<std::string> endpoint;
-    std::optional<std::string> mode;       // "ipv4" | "ipv6"
-    std::optional<std::string> timeout;    // a duration
+    std::optional<std::string> mode;     // "ipv4" | "ipv6"
+    std::optional<std::string> timeout;  // a duration
     std::optional<int> attempts;
     std::optional<std::string> token_ttl;  // a duration, 1s..6h
     std::optional<bool> allow_v1;

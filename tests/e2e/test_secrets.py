@@ -1,0 +1,63 @@
+"""No secret access key, session token or IMDS token reaches stderr at any verbosity, in
+success or in failure."""
+
+import re
+import unittest
+import urllib.request
+
+from credkit_test import CredkitTestCase, MockImds
+
+RUNS = [
+    ((), ("--format", "json")),
+    ((), ("--format", "env", "--metadata")),
+    ((), ("--format", "s3cfg", "-o", "{home}/out.s3cfg")),
+    (("--fault", "expired"), ("--format", "ini")),
+    (("--fault", "malformed-json"), ()),
+    (("--fault", "status:401@/latest/meta-data/iam/*1"), ()),
+    (("--fault", "status:503@/latest/meta-data/iam/*"), ("--imds-attempts", "2")),
+    (("--fault", "drop-token-put", "--allow-v1"),
+     ("--allow-imdsv1", "--imds-timeout", "200ms", "--imds-attempts", "1")),
+]
+
+
+class NoSecretsInMessages(CredkitTestCase):
+    def test_stderr_at_highest_verbosity_holds_no_secret(self):
+        for server_args, client_args in RUNS:
+            with self.subTest(server=server_args, client=client_args):
+                with MockImds("--seed", "3", *server_args) as imds:
+                    args = [a.format(home=self.home) for a in client_args]
+                    result = self.credkit("-vv", "fetch-creds", "--imds-endpoint",
+                                          imds.endpoint, *args)
+                    # Read afterwards, so that faults limited in count hit credkit first.
+                    secrets = self._secrets_of(imds)
+
+                self.assertIn("credkit: debug: imds: ", result.stderr)
+                for secret in secrets:
+                    self.assertNotIn(secret, result.stderr)
+                self.assertIsNone(re.search(r"AKIA\w{16}|ASIA\w{16}", result.stderr),
+                                  "a whole key id is shown")
+
+    def _secrets_of(self, imds):
+        """The secrets the server hands out now, read straight from it (even when a fault
+        truncates the document, the secret's start is there to look for)."""
+        put = urllib.request.Request(f"{imds.endpoint}/latest/api/token", method="PUT",
+                                     headers={"X-aws-ec2-metadata-token-ttl-seconds": "60"})
+        try:
+            token = urllib.request.urlopen(put, timeout=2).read().decode()
+        except OSError:
+            token = ""
+        headers = {"X-aws-ec2-metadata-token": token} if token else {}
+        base = f"{imds.endpoint}/latest/meta-data/iam/security-credentials/"
+        try:
+            role = urllib.request.urlopen(urllib.request.Request(base, headers=headers),
+                                          timeout=2).read().decode().split()[0]
+            body = urllib.request.urlopen(urllib.request.Request(base + role, headers=headers),
+                                          timeout=2).read().decode()
+        except (OSError, IndexError):
+            return []
+        found = re.findall(r'"(?:SecretAccessKey|Token)"\s*:\s*"([^"]{12,})', body)
+        self.assertTrue(found, "the test could not read the secrets it looks for")
+        return [value[:12] for value in found]
+
+if __name__ == "__main__":
+    unittest.main()
