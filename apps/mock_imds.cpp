@@ -1,8 +1,7 @@
 // `credkit mock-imds`: a local IMDSv2 server, so that every command runs on a laptop and tests
 // can rehearse what goes wrong on an instance. stdout carries the endpoint URL alone, for
 // scripts; everything else goes to stderr.
-#include <signal.h>
-
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -11,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "cli.hpp"
 #include <fmt/format.h>
 
-#include "cli.hpp"
 #include "credkit/atomic_file.hpp"
 #include "credkit/clock.hpp"
 #include "credkit/duration.hpp"
@@ -54,10 +53,11 @@ void add_listen_options(CLI::App& app, MockImdsOptions& options) {
 
 void add_credential_options(CLI::App& app, MockImdsOptions& options) {
     const std::string group = "Role and credentials";
-    auto* role = app.add_option("--role", options.role,
-                                fmt::format("Instance role to serve (default {})", kMockDefaultRole))
-                     ->option_text("NAME")
-                     ->group(group);
+    auto* role =
+        app.add_option("--role", options.role,
+                       fmt::format("Instance role to serve (default {})", kMockDefaultRole))
+            ->option_text("NAME")
+            ->group(group);
     app.add_flag("--no-role", options.no_role,
                  "Attach no role: the role listing answers 404 (default: a role is attached)")
         ->excludes(role)
@@ -92,9 +92,9 @@ void add_instance_options(CLI::App& app, MockImdsConfig& instance) {
                    fmt::format("Instance id (default {})", instance.instance_id))
         ->option_text("ID")
         ->group(group);
-    app.add_option("--account-id", instance.account_id,
-                   fmt::format("Account id in the identity document (default {})",
-                               instance.account_id))
+    app.add_option(
+           "--account-id", instance.account_id,
+           fmt::format("Account id in the identity document (default {})", instance.account_id))
         ->option_text("ID")
         ->group(group);
 }
@@ -228,7 +228,8 @@ int serve_until_stopped(MockImdsConfig config, const MockImdsOptions& options, c
     const int number = wait_for_stop_signal(signals, server);
     server.stop();
     if (number == 0) {
-        return report(make_error(ErrorKind::failure, "mock imds stopped", "the server failed"), log);
+        return report(make_error(ErrorKind::failure, "mock imds stopped", "the server failed"),
+                      log);
     }
     log.info("mock-imds: stopped by {}", number == SIGINT ? "SIGINT" : "SIGTERM");
     return 0;
@@ -247,7 +248,8 @@ int run_mock_imds(const MockImdsOptions& options, const GlobalOptions& global) {
 
 Command register_mock_imds(CLI::App& parent, const GlobalOptions& global) {
     auto* app = parent.add_subcommand(
-        "mock-imds", "Run a local IMDSv2 server with a rotating instance role, for demos and tests");
+        "mock-imds",
+        "Run a local IMDSv2 server with a rotating instance role, for demos and tests");
     app->footer(std::string(kFooter));
     auto options = std::make_shared<MockImdsOptions>();
     add_listen_options(*app, *options);

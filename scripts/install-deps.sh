@@ -6,11 +6,12 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config clang-format git
   libcli11-dev libcurl4-openssl-dev libssl-dev libfmt-dev libyaml-cpp-dev
   nlohmann-json3-dev libcpp-httplib-dev libsystemd-dev
   doctest-dev libbenchmark-dev
   tabix bcftools s3cmd
+  fish zsh groff-base util-linux
 )
 
 missing=()

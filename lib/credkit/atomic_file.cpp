@@ -37,12 +37,10 @@ std::string hint_for(int error, const fs::path& directory) {
     const std::string dir = directory.string();
     switch (error) {
         case EACCES:
-            return fmt::format(
-                "check the permissions of {}: this user must be able to create "
-                "files there",
-                dir);
+            return fmt::format("check the permissions of {}: this user may not create files there",
+                               dir);
         case EPERM:
-            return "changing a file's owner needs root (or CAP_CHOWN)";
+            return "changing a file's owner needs root, and an immutable file stays as it is";
         case EROFS:
             return fmt::format("{} is on a read-only file system; write somewhere else", dir);
         case ENOSPC:
@@ -302,6 +300,10 @@ Result<gid_t> primary_group(std::string_view owner_text, const UserIds& ids) {
 Result<void> write_file_atomically(const fs::path& target, std::string_view content,
                                    const AtomicWriteOptions& options) {
     const fs::path directory = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    if (target.filename().empty()) {
+        return fail(ErrorKind::write_failed, fmt::format("cannot write {}", target.string()),
+                    "the path names a directory, not a file");
+    }
     auto file = create_temporary(directory, target);
     if (!file) {
         return fail(write_error(target, directory, file.error()));

@@ -25,7 +25,8 @@ Json time_or_null(const std::optional<TimePoint>& when) {
 // The JSON tree held copies of the secrets; wipe them before its memory is given back.
 std::string dump_and_wipe(Json& document) {
     // Invalid UTF-8 in a value becomes U+FFFD instead of an exception.
-    std::string text = document.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+    std::string text = document.dump(2, ' ', false, Json::error_handler_t::replace);
+    text += '\n';
     for (auto& value : document) {
         if (value.is_string()) {
             wipe_string(value.get_ref<std::string&>());
@@ -84,10 +85,12 @@ std::vector<ShellVariable> shell_variables(const Credentials& credentials) {
     }
 
     std::vector<ShellVariable> variables;
+    // botocore reads the legacy AWS_SECURITY_TOKEN before AWS_SESSION_TOKEN: a stale one left
+    // in the shell would pair an old token with the new keys.
+    variables.push_back({"AWS_SECURITY_TOKEN", std::nullopt});
     variables.push_back({"AWS_ACCESS_KEY_ID", credentials.access_key_id});
     variables.push_back({"AWS_SECRET_ACCESS_KEY", credentials.secret_access_key.reveal()});
     variables.push_back({"AWS_SESSION_TOKEN", std::move(token)});
-    variables.push_back({"AWS_SECURITY_TOKEN", std::nullopt});  // botocore prefers it
     variables.push_back({"AWS_CREDENTIAL_EXPIRATION", std::move(expiration)});
     return variables;
 }

@@ -38,8 +38,7 @@ struct RenderOptions {
 //        "SessionToken", "Expiration"}, the last two only when known.
 // env:  export AWS_ACCESS_KEY_ID='...' lines (POSIX shell quoting) for AWS_ACCESS_KEY_ID,
 //       AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and AWS_CREDENTIAL_EXPIRATION; the last two
-//       are unset when unknown, and so is the legacy AWS_SECURITY_TOKEN, which botocore would
-//       otherwise prefer to AWS_SESSION_TOKEN.
+//       are unset when unknown, so that values left from earlier credentials cannot mix in.
 // fish: the same as set -gx NAME '...' and set -e NAME lines, with fish quoting.
 // ini:  "[SECTION]" then exactly aws_access_key_id, aws_secret_access_key, aws_session_token
 //       and expiry_time (the last two when known), which htslib can refresh from.

@@ -51,7 +51,8 @@ public:
     virtual HttpResult send(const HttpRequest& request) = 0;
 };
 
-// libcurl underneath; one easy handle reused across requests (keeps the connection warm).
+// libcurl underneath; one easy handle reused across requests (keeps the connection warm), so
+// one client serves one thread at a time. Redirects are returned, never followed.
 class CurlHttpClient final : public HttpClient {
 public:
     CurlHttpClient();

@@ -273,7 +273,8 @@ Result<void> ImdsClient::recover_from_token_failure(const HttpResult& last) {
     const long status = last.ok() ? last.response.status : 0;
     long get_status = 0;
     if (timed_out && plain_get_answers(get_status)) {
-        if (settings_.allow_v1 && get_status == 200) {
+        // A 401 to the plain GET means the instance requires tokens: v1 cannot help.
+        if (settings_.allow_v1 && get_status != 401) {
             return fall_back_to_v1("the token request timed out (is the hop limit too low?)");
         }
         return fail(ErrorKind::imds_unavailable, "cannot get an imds session token",

@@ -1,10 +1,5 @@
 #include "credkit/mock_imds_server.hpp"
 
-#include <arpa/inet.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-#include <pthread.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -17,9 +12,13 @@
 #include <mutex>
 #include <thread>
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <pthread.h>
 
 #include "credkit/credentials.hpp"
 #include "credkit/secret.hpp"
@@ -106,13 +105,15 @@ struct FaultParts {
 };
 
 // A trailing "*DIGITS" is the count; what remains splits at the first '@' (path) and then at
-// the first ':' (argument).
+// the first ':' (argument). A '*' right after a '/' stays with the path as its wildcard, since
+// a count alone would make "/iam/*1" mean the bare directory, which nobody means.
 FaultParts split_fault(std::string_view spec) {
     FaultParts parts;
     const auto star = spec.rfind('*');
     if (star != std::string_view::npos && all_digits(spec.substr(star + 1))) {
         parts.times = spec.substr(star + 1);
-        spec = spec.substr(0, star);
+        const bool wildcard = star > 0 && spec[star - 1] == '/';
+        spec = spec.substr(0, wildcard ? star + 1 : star);
     }
     if (const auto at = spec.find('@'); at != std::string_view::npos) {
         parts.path = spec.substr(at + 1);
@@ -146,7 +147,8 @@ Result<void> parse_status_argument(std::string_view spec, std::string_view argum
                                    MockFault& fault) {
     const auto code = parse_int(argument, 200, 599);
     if (!code) {
-        return fault_error(spec, fmt::format("'{}' is not a status code from 200 to 599", argument));
+        return fault_error(spec,
+                           fmt::format("'{}' is not a status code from 200 to 599", argument));
     }
     fault.status = *code;
     return {};
@@ -156,7 +158,8 @@ Result<void> parse_delay_argument(std::string_view spec, std::string_view argume
                                   MockFault& fault) {
     const auto delay = parse_duration(argument);
     if (!delay) {
-        return fault_error(spec, fmt::format("invalid delay '{}': {}", argument, delay.error().why));
+        return fault_error(spec,
+                           fmt::format("invalid delay '{}': {}", argument, delay.error().why));
     }
     fault.delay = *delay;
     return {};
@@ -168,10 +171,9 @@ Result<void> parse_fault_argument(std::string_view spec, std::optional<std::stri
     const bool needs_argument =
         fault.kind == MockFaultKind::status || fault.kind == MockFaultKind::delay;
     if (needs_argument && !argument) {
-        return fault_error(spec, fmt::format("'{}' needs an argument, as in '{}'",
-                                             fault_name(fault.kind),
-                                             fault.kind == MockFaultKind::status ? "status:503"
-                                                                                 : "delay:2s"));
+        return fault_error(
+            spec, fmt::format("'{}' needs an argument, as in '{}'", fault_name(fault.kind),
+                              fault.kind == MockFaultKind::status ? "status:503" : "delay:2s"));
     }
     if (!needs_argument && argument) {
         return fault_error(spec, fmt::format("'{}' takes no argument", fault_name(fault.kind)));
@@ -271,9 +273,9 @@ Result<void> validate_timing(const MockImdsConfig& config) {
     }
     if (config.lifetime <= config.rotation) {
         return fail(ErrorKind::usage, what,
-                    fmt::format("credentials living {} would expire before the next rotation "
-                                "(every {})",
-                                format_duration(config.lifetime), format_duration(config.rotation)),
+                    fmt::format("the rotation interval ({}) must be shorter than the credential "
+                                "lifetime ({})",
+                                format_duration(config.rotation), format_duration(config.lifetime)),
                     "rotate more often than the credentials expire, as IMDS does");
     }
     if (config.hang_for < Millis(0)) {
@@ -357,7 +359,8 @@ std::optional<std::string> random_token() {
     }
     std::array<unsigned char, 4 * bytes.size() / 3 + 1> text{};
     const int length = EVP_EncodeBlock(text.data(), bytes.data(), static_cast<int>(bytes.size()));
-    return std::string(reinterpret_cast<const char*>(text.data()), static_cast<std::size_t>(length));
+    return std::string(reinterpret_cast<const char*>(text.data()),
+                       static_cast<std::size_t>(length));
 }
 
 // ---- requests -------------------------------------------------------------------------------
@@ -377,7 +380,8 @@ Route classify(std::string_view path) {
     if (path == kTokenPath) {
         return Route::token;
     }
-    if (path == kCredentialsPath || path == kCredentialsPath.substr(0, kCredentialsPath.size() - 1)) {
+    if (path == kCredentialsPath ||
+        path == kCredentialsPath.substr(0, kCredentialsPath.size() - 1)) {
         return Route::role_list;
     }
     if (path.starts_with(kCredentialsPath)) {
@@ -411,6 +415,13 @@ std::optional<int> token_ttl(const httplib::Request& request) {
     return parse_int(request.get_header_value(kTtlHeader), 1, kMaxTokenTtl);
 }
 
+// HTTP/1.1: a request has a body only when it says how long it is or that it is chunked.
+bool has_body(const httplib::Request& request) {
+    return request.has_header("Transfer-Encoding") ||
+           (request.has_header("Content-Length") &&
+            request.get_header_value("Content-Length") != "0");
+}
+
 void answer_status(httplib::Response& response, int status) {
     response.status = status;
     response.body.clear();
@@ -419,6 +430,13 @@ void answer_status(httplib::Response& response, int status) {
 void answer_text(httplib::Response& response, const std::string& body) {
     response.status = 200;
     response.set_content(body, "text/plain");
+}
+
+// httplib's default also sets SO_REUSEPORT, which would let a second server share a port that
+// is in use instead of failing. SO_REUSEADDR alone still allows a quick restart on a port.
+void reuse_address_only(socket_t socket) {
+    const int yes = 1;
+    setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
 }
 
 // Server threads leave asynchronous signals to the application's threads, and a client that
@@ -575,15 +593,28 @@ MockImdsServer::Impl::Impl(MockImdsConfig config, Clock& clock, const Logger& lo
 
 // Every method and path reaches handle(), which applies the IMDS rules itself; that is how
 // wrong methods get 405 and unknown paths 404 in the order IMDS answers them.
+//
+// Requests without a body are handled before httplib's routing, because httplib would wait for
+// a body that a PUT without Content-Length never sends (as `curl -X PUT` does, and IMDS
+// accepts), then answer 400. Requests with a body reach the same handler once it is read.
 void MockImdsServer::Impl::configure_server() {
     const auto handler = [this](const httplib::Request& request, httplib::Response& response) {
         handle(request, response);
     };
+    server_.set_pre_routing_handler(
+        [this](const httplib::Request& request, httplib::Response& response) {
+            if (has_body(request)) {
+                return httplib::Server::HandlerResponse::Unhandled;
+            }
+            handle(request, response);
+            return httplib::Server::HandlerResponse::Handled;
+        });
     server_.Get(".*", handler).Put(".*", handler).Post(".*", handler);
     server_.Patch(".*", handler).Delete(".*", handler).Options(".*", handler);
     server_.set_logger([this](const httplib::Request& request, const httplib::Response& response) {
         log_exchange(request, response);
     });
+    server_.set_socket_options(reuse_address_only);
     server_.set_keep_alive_timeout(kKeepAliveSeconds);
     server_.set_payload_max_length(kMaxRequestBody);
     server_.new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
@@ -594,7 +625,8 @@ Result<void> MockImdsServer::Impl::start() {
         return valid;
     }
     if (started_once_) {
-        return fail(ErrorKind::failure, "cannot start the mock imds server", "it was started before");
+        return fail(ErrorKind::failure, "cannot start the mock imds server",
+                    "it was started before");
     }
     started_once_ = true;
     if (auto bound = bind(); !bound) {
@@ -807,8 +839,7 @@ void MockImdsServer::Impl::serve(Route route, const std::string& path,
     answer_status(response, 404);
 }
 
-void MockImdsServer::Impl::serve_role_list(const std::string& path,
-                                           httplib::Response& response) {
+void MockImdsServer::Impl::serve_role_list(const std::string& path, httplib::Response& response) {
     if (!config_.role || take_fault(MockFaultKind::no_role, path)) {
         answer_status(response, 404);
         return;
@@ -816,8 +847,7 @@ void MockImdsServer::Impl::serve_role_list(const std::string& path,
     answer_text(response, *config_.role);
 }
 
-void MockImdsServer::Impl::serve_credentials(const std::string& path,
-                                             httplib::Response& response) {
+void MockImdsServer::Impl::serve_credentials(const std::string& path, httplib::Response& response) {
     const std::string_view name = std::string_view(path).substr(kCredentialsPath.size());
     if (!config_.role || name != *config_.role || take_fault(MockFaultKind::no_role, path)) {
         answer_status(response, 404);
@@ -906,19 +936,33 @@ MockImdsServer::MockImdsServer(MockImdsConfig config, Clock& clock, const Logger
 
 MockImdsServer::~MockImdsServer() = default;
 
-Result<void> MockImdsServer::start() { return impl_->start(); }
+Result<void> MockImdsServer::start() {
+    return impl_->start();
+}
 
-void MockImdsServer::stop() { impl_->stop(); }
+void MockImdsServer::stop() {
+    impl_->stop();
+}
 
-void MockImdsServer::wait() { impl_->wait(); }
+void MockImdsServer::wait() {
+    impl_->wait();
+}
 
-bool MockImdsServer::running() const { return impl_->running(); }
+bool MockImdsServer::running() const {
+    return impl_->running();
+}
 
-std::uint16_t MockImdsServer::port() const { return impl_->port(); }
+std::uint16_t MockImdsServer::port() const {
+    return impl_->port();
+}
 
-std::string MockImdsServer::endpoint() const { return impl_->endpoint(); }
+std::string MockImdsServer::endpoint() const {
+    return impl_->endpoint();
+}
 
-std::vector<MockRequestCount> MockImdsServer::requests() const { return impl_->requests(); }
+std::vector<MockRequestCount> MockImdsServer::requests() const {
+    return impl_->requests();
+}
 
 MockRequestCount MockImdsServer::requests(std::string_view method, std::string_view path) const {
     for (auto& count : impl_->requests()) {

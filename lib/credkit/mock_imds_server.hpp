@@ -25,7 +25,7 @@ namespace credkit {
 enum class MockFaultKind {
     status,          // answer a status code with an empty body
     delay,           // wait, then answer normally
-    hang,            // hold the request until the client gives up (or the server stops)
+    hang,            // hold the request past any client timeout (hang_for), then answer 504
     malformed_json,  // serve credential bodies cut short, so they are not valid JSON
     expired,         // serve credentials that have already expired
     drop_token_put,  // hold token PUTs, as when the PUT response hop limit is too low
@@ -39,16 +39,18 @@ enum class MockFaultKind {
 // answers 503 twice, then 500.
 struct MockFault {
     MockFaultKind kind = MockFaultKind::status;
-    int status = 0;                // the code answered by `status`
-    Millis delay{0};               // the wait before answering, for `delay`
-    std::string path;              // empty: any path; ending in '*': any path with that prefix
-    std::optional<int> times;      // unset: every matching request; N: the first N only
+    int status = 0;            // the code answered by `status`
+    Millis delay{0};           // the wait before answering, for `delay`
+    std::string path;          // empty: any path; ending in '*': any path with that prefix
+    std::optional<int> times;  // unset: every matching request; N: the first N only
 };
 
 // Reads the command-line form KIND[:ARG][@PATH][*TIMES]:
 //   status:503@/latest/api/token*2   delay:2s@/latest/meta-data/iam/security-credentials/*
 //   hang@/latest/api/token   malformed-json   expired   drop-token-put   no-role
-// A trailing "*DIGITS" is always the count, so a prefix path with a count is written "/a/**3".
+// A trailing "*DIGITS" is the count. A '*' right after a '/' is also the path's wildcard, so
+// "@/latest/meta-data/iam/*1" is the first request under that prefix ("/iam/**1" says the
+// same), while "@/latest/api/token*2" is the first two requests for that exact path.
 // Errors are ErrorKind::usage and name the spec.
 Result<MockFault> parse_mock_fault(std::string_view spec);
 

@@ -113,5 +113,10 @@ class CredkitTestCase(unittest.TestCase):
         return os.path.join(self.home, *parts)
 
 
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
 def python():
     return sys.executable

@@ -8,7 +8,7 @@ import stat
 import subprocess
 import unittest
 
-from credkit_test import CredkitTestCase, MockImds, free_port
+from credkit_test import CredkitTestCase, MockImds, free_port, read
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_NO_CREDENTIALS, EXIT_IMDS, EXIT_WRITE = 1, 2, 3, 4, 5
 
@@ -76,8 +76,11 @@ class FetchCredsFormats(CredkitTestCase):
 
         self.assertExit(result, 0)
         lines = result.stdout.splitlines()
-        self.assertTrue(all(line.startswith("set -gx AWS_") for line in lines), lines)
-        self.assertEqual(len(lines), 4)
+        self.assertEqual(lines[0], "set -e AWS_SECURITY_TOKEN")
+        self.assertEqual([line.split()[2] for line in lines[1:]],
+                         ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                          "AWS_CREDENTIAL_EXPIRATION"])
+        self.assertTrue(all(line.startswith("set -gx ") for line in lines[1:]), lines)
 
     def test_ini_holds_exactly_the_four_keys_htslib_refreshes_from(self):
         expected = self.fetch_json()
@@ -190,7 +193,7 @@ class FetchCredsFiles(CredkitTestCase):
         self.assertExit(result, 0)
         self.assertEqual(result.stdout, "")
         self.assertEqual(stat.S_IMODE(os.stat(target).st_mode), 0o600)
-        self.assertIn("AccessKeyId", json.load(open(target)))
+        self.assertIn("AccessKeyId", json.loads(read(target)))
 
     def test_output_file_mode_can_be_chosen(self):
         target = self.path("creds.ini")
@@ -208,7 +211,7 @@ class FetchCredsFiles(CredkitTestCase):
         result = self.fetch("--format", "ini", "-o", target)
 
         self.assertExit(result, 0)
-        self.assertTrue(open(target).read().startswith("[default]\naws_access_key_id = "))
+        self.assertTrue(read(target).startswith("[default]\naws_access_key_id = "))
 
     def test_write_into_read_only_directory_fails_and_keeps_the_old_file(self):
         locked = self.path("locked")
@@ -231,7 +234,7 @@ class FetchCredsFiles(CredkitTestCase):
         self.assertExit(result, EXIT_WRITE)
         self.assertIn(f"credkit: error: cannot write {target}", result.stderr)
         self.assertIn("ermission denied", result.stderr)
-        self.assertEqual(open(target).read(), "[default]\nold = yes\n")
+        self.assertEqual(read(target), "[default]\nold = yes\n")
         self.assertEqual(os.listdir(locked), ["creds.ini"])
 
     def _run_as_nobody(self, command):

@@ -49,7 +49,7 @@ class BotocoreReadsCredkit(CredkitTestCase):
                 f.write("[default]\n"
                         f"credential_process = {BIN} fetch-creds --format credential-process "
                         f"--imds-endpoint {imds.endpoint}\n")
-            env = dict(self.env, AWS_CONFIG_FILE=config, AWS_EC2_METADATA_DISABLED="true")
+            env = dict(self.env, AWS_CONFIG_FILE=config)
             ours = json.loads(self.credkit("fetch-creds", "--imds-endpoint", imds.endpoint).stdout)
 
             theirs = self.botocore_resolves(env)
@@ -68,7 +68,7 @@ class BotocoreReadsCredkit(CredkitTestCase):
                 f.write("[default]\n"
                         f"credential_process = {BIN} fetch-creds --format credential-process "
                         f"--imds-endpoint {imds.endpoint}\n")
-            env = dict(self.env, AWS_CONFIG_FILE=config, AWS_EC2_METADATA_DISABLED="true")
+            env = dict(self.env, AWS_CONFIG_FILE=config)
             ours = json.loads(self.credkit("fetch-creds", "--imds-endpoint", imds.endpoint).stdout)
 
             listed = subprocess.run([aws, "configure", "list"], env=env, capture_output=True,

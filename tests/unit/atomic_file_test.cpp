@@ -227,6 +227,16 @@ TEST_CASE("a directory is not replaced by a file, and no temporary file is left"
     CHECK(names_in(dir.path()) == std::vector<std::string>{"credentials"});
 }
 
+TEST_CASE("a path that names a directory, not a file, is refused") {
+    TemporaryDirectory dir;
+
+    const auto result = write_file_atomically(dir.path() / "credentials" / "", "x");
+
+    REQUIRE_FALSE(result.has_value());
+    CHECK(result.error().kind == ErrorKind::write_failed);
+    CHECK(names_in(dir.path()).empty());
+}
+
 TEST_CASE("an owner asked for is set on the file (as root)") {
     if (::geteuid() != 0) {
         MESSAGE("skipped: changing a file's owner needs root");

@@ -152,14 +152,14 @@ TEST_CASE("credential-process leaves out the token and expiry when there are non
     CHECK(document["Version"].is_number_integer());
 }
 
-TEST_CASE("env exports every variable and unsets the legacy token") {
+TEST_CASE("env exports the key pair, the token and the expiry") {
     const std::string text = render_credentials(role_credentials(), CredentialFormat::env);
 
     CHECK(text ==
+          "unset AWS_SECURITY_TOKEN\n"
           "export AWS_ACCESS_KEY_ID='ASIAEXAMPLEKEY123456'\n"
           "export AWS_SECRET_ACCESS_KEY='wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'\n"
           "export AWS_SESSION_TOKEN='IQoJb3JpZ2luX2VjEXAMPLETOKEN=='\n"
-          "unset AWS_SECURITY_TOKEN\n"
           "export AWS_CREDENTIAL_EXPIRATION='2026-12-03T21:16:57Z'\n");
 }
 
@@ -167,10 +167,10 @@ TEST_CASE("env unsets the token and expiry of earlier credentials when there are
     const std::string text = render_credentials(long_term_credentials(), CredentialFormat::env);
 
     CHECK(text ==
+          "unset AWS_SECURITY_TOKEN\n"
           "export AWS_ACCESS_KEY_ID='AKIAIOSFODNN7EXAMPLE'\n"
           "export AWS_SECRET_ACCESS_KEY='wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'\n"
           "unset AWS_SESSION_TOKEN\n"
-          "unset AWS_SECURITY_TOKEN\n"
           "unset AWS_CREDENTIAL_EXPIRATION\n");
 }
 
@@ -181,11 +181,11 @@ TEST_CASE("env output sourced by /bin/sh sets the exact values") {
 
     const std::string secret =
         run("sh -c '. " + script.path() + "; printf %s \"$AWS_SECRET_ACCESS_KEY\"'");
-    const std::string token = run("AWS_SECURITY_TOKEN=stale sh -c '. " + script.path() +
-                                  "; printf %s \"$AWS_SESSION_TOKEN|${AWS_SECURITY_TOKEN-gone}\"'");
+    const std::string token =
+        run("sh -c '. " + script.path() + "; printf %s \"$AWS_SESSION_TOKEN\"'");
 
     CHECK(secret == "it's a $ecret `with` \"quotes\" \\ and spaces");
-    CHECK(token == "IQoJb3JpZ2luX2VjEXAMPLETOKEN==|gone");
+    CHECK(token == "IQoJb3JpZ2luX2VjEXAMPLETOKEN==");
 }
 
 TEST_CASE("env output sourced by /bin/sh removes a stale session token") {
@@ -202,16 +202,16 @@ TEST_CASE("fish output sets and erases the same variables") {
     const std::string without = render_credentials(long_term_credentials(), CredentialFormat::fish);
 
     CHECK(with_token ==
+          "set -e AWS_SECURITY_TOKEN\n"
           "set -gx AWS_ACCESS_KEY_ID 'ASIAEXAMPLEKEY123456'\n"
           "set -gx AWS_SECRET_ACCESS_KEY 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'\n"
           "set -gx AWS_SESSION_TOKEN 'IQoJb3JpZ2luX2VjEXAMPLETOKEN=='\n"
-          "set -e AWS_SECURITY_TOKEN\n"
           "set -gx AWS_CREDENTIAL_EXPIRATION '2026-12-03T21:16:57Z'\n");
     CHECK(without ==
+          "set -e AWS_SECURITY_TOKEN\n"
           "set -gx AWS_ACCESS_KEY_ID 'AKIAIOSFODNN7EXAMPLE'\n"
           "set -gx AWS_SECRET_ACCESS_KEY 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'\n"
           "set -e AWS_SESSION_TOKEN\n"
-          "set -e AWS_SECURITY_TOKEN\n"
           "set -e AWS_CREDENTIAL_EXPIRATION\n");
 }
 

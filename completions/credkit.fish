@@ -1,0 +1,74 @@
+# fish completion for credkit(1). Installed into fish's vendor_completions.d.
+# The options listed here must match `credkit [COMMAND] --help`; tests/e2e/test_docs_agree.py
+# checks that they do.
+
+complete -c credkit -f
+
+# Commands, offered until one is given.
+complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds mock-imds" -a fetch-creds \
+    -d "Fetch the instance role's credentials from IMDS"
+complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds mock-imds" -a mock-imds \
+    -d "Run a local IMDSv2 server for demos and tests"
+
+# Global options, accepted before or after the command name.
+complete -c credkit -s h -l help -d "Print the options and exit"
+complete -c credkit -l version -d "Print the version and exit"
+complete -c credkit -s v -l verbose -d "Say more on stderr; repeat for one line per IMDS request"
+complete -c credkit -s q -l quiet -d "Print errors only"
+complete -c credkit -l config -r -F -d "YAML config file"
+
+# credkit fetch-creds
+complete -c credkit -n "__fish_seen_subcommand_from fetch-creds" -s f -l format -x \
+    -a "json credential-process env fish ini s3cfg" \
+    -d "Output format"
+complete -c credkit -n "__fish_seen_subcommand_from fetch-creds" -s o -l output -r -F \
+    -d "Write to FILE atomically instead of stdout"
+complete -c credkit -n "__fish_seen_subcommand_from fetch-creds" -l mode -x -a "0600 0640 0644" \
+    -d "Permission mode of the file written"
+complete -c credkit -n "__fish_seen_subcommand_from fetch-creds" -l profile -x \
+    -d "Section name for the ini and s3cfg formats"
+complete -c credkit -n "__fish_seen_subcommand_from fetch-creds" -l metadata \
+    -d "Also print region, zone, instance id and account id"
+complete -c credkit -n "__fish_seen_subcommand_from fetch-creds" -l imds-endpoint -x \
+    -a "http://169.254.169.254 http://[fd00:ec2::254]" \
+    -d "Metadata service URL"
+complete -c credkit -n "__fish_seen_subcommand_from fetch-creds" -l imds-mode -x -a "ipv4 ipv6" \
+    -d "Address family of the default endpoint"
+complete -c credkit -n "__fish_seen_subcommand_from fetch-creds" -l imds-timeout -x \
+    -d "Time allowed per attempt"
+complete -c credkit -n "__fish_seen_subcommand_from fetch-creds" -l imds-attempts -x \
+    -d "Tries per request"
+complete -c credkit -n "__fish_seen_subcommand_from fetch-creds" -l imds-token-ttl -x \
+    -d "Lifetime of the session token"
+complete -c credkit -n "__fish_seen_subcommand_from fetch-creds" -l allow-imdsv1 \
+    -d "Fall back to IMDSv1 when the token request fails"
+complete -c credkit -n "__fish_seen_subcommand_from fetch-creds" -l role -x \
+    -d "Instance role to use"
+
+# credkit mock-imds
+complete -c credkit -n "__fish_seen_subcommand_from mock-imds" -l listen -x \
+    -a "127.0.0.1:0 [::1]:0" \
+    -d "Loopback address to serve on"
+complete -c credkit -n "__fish_seen_subcommand_from mock-imds" -l port-file -r -F \
+    -d "Write the port to FILE once listening"
+complete -c credkit -n "__fish_seen_subcommand_from mock-imds" -l role -x \
+    -d "Instance role to serve"
+complete -c credkit -n "__fish_seen_subcommand_from mock-imds" -l no-role -d "Attach no role"
+complete -c credkit -n "__fish_seen_subcommand_from mock-imds" -l lifetime -x \
+    -d "How long each set of credentials stays valid"
+complete -c credkit -n "__fish_seen_subcommand_from mock-imds" -l rotate-every -x \
+    -d "How often new credentials appear"
+complete -c credkit -n "__fish_seen_subcommand_from mock-imds" -l seed -x \
+    -d "Derive the keys from N"
+complete -c credkit -n "__fish_seen_subcommand_from mock-imds" -l region -x \
+    -d "Region the instance runs in"
+complete -c credkit -n "__fish_seen_subcommand_from mock-imds" -l availability-zone -x \
+    -d "Availability zone"
+complete -c credkit -n "__fish_seen_subcommand_from mock-imds" -l instance-id -x -d "Instance id"
+complete -c credkit -n "__fish_seen_subcommand_from mock-imds" -l account-id -x \
+    -d "Account id in the identity document"
+complete -c credkit -n "__fish_seen_subcommand_from mock-imds" -l allow-v1 \
+    -d "Answer GETs that carry no token"
+complete -c credkit -n "__fish_seen_subcommand_from mock-imds" -l fault -x \
+    -a "status: delay: hang malformed-json expired drop-token-put no-role" \
+    -d "Inject a fault, KIND[:ARG][@PATH][*TIMES]"

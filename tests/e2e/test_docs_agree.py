@@ -1,0 +1,597 @@
+"""`--help`, the man pages and the shell completions describe the same options.
+
+`credkit [COMMAND] --help` is the reference: every option it lists must be in that command's
+man page and in the bash, zsh and fish completions, and every option those name must be in
+`--help`, so that a renamed or removed option fails here instead of living on in the docs.
+The exit status table in credkit(1) must match ErrorKind in lib/credkit/error.hpp. The pages
+must render without warnings and the completion scripts must load, when the tools to check
+them are installed.
+"""
+
+import functools
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import unittest
+
+from credkit_test import BIN, SOURCE_DIR, CredkitTestCase
+
+MAN_DIR = os.path.join(SOURCE_DIR, "man")
+BASH_COMPLETION = os.path.join(SOURCE_DIR, "completions", "credkit.bash")
+ZSH_COMPLETION = os.path.join(SOURCE_DIR, "completions", "_credkit")
+FISH_COMPLETION = os.path.join(SOURCE_DIR, "completions", "credkit.fish")
+ERROR_HPP = os.path.join(SOURCE_DIR, "lib", "credkit", "error.hpp")
+
+# Options of other programs that the man pages quote in hints (`aws ec2 ...`).
+FOREIGN_OPTIONS = {"--iam-instance-profile", "--http-put-response-hop-limit", "--http-endpoint"}
+
+OPTION = re.compile(r"(?<![\w-])(--[A-Za-z0-9][A-Za-z0-9-]*|-[A-Za-z0-9])(?![\w-])")
+LONG_OPTION = re.compile(r"(?<![\w-])(--[A-Za-z0-9][A-Za-z0-9-]*)")
+
+
+# ---- credkit --help ----------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def run_credkit(*args):
+    result = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=30)
+    return result.returncode, result.stdout, result.stderr
+
+
+def help_text(command=None):
+    code, out, err = run_credkit(*([command] if command else []), "--help")
+    if code != 0:
+        raise AssertionError(f"credkit {command or ''} --help exited {code}: {err}")
+    return out
+
+
+def help_groups(command=None):
+    """{group heading: set of option names} from `credkit [COMMAND] --help`."""
+    groups, group = {}, None
+    for line in help_text(command).splitlines():
+        heading = re.fullmatch(r"(\S[^:]*):\s*", line)
+        if heading:
+            group = heading.group(1)
+            groups.setdefault(group, set())
+            continue
+        names = re.match(r"\s+(-[^\s]+)", line)
+        if group is not None and names:
+            groups[group].update(n for n in names.group(1).split(",") if OPTION.fullmatch(n))
+    return groups
+
+
+def help_options(command=None):
+    return set().union(*help_groups(command).values())
+
+
+def subcommands():
+    text = help_text()
+    section = text.split("Subcommands:", 1)[1]
+    return re.findall(r"^\s+([a-z][a-z0-9-]*)\s{2,}\S", section, re.M)
+
+
+def imds_commands():
+    return [c for c in subcommands() if help_groups(c).get("IMDS options")]
+
+
+def accepted_values(command, option):
+    """The values the binary accepts for an option, from the error it gives for a bad one."""
+    _, _, err = run_credkit(command, option, "not-a-value")
+    listed = re.search(r"\{([^}]*)\}", err)
+    if not listed:
+        raise AssertionError(f"credkit {command} {option} gave no list of values: {err}")
+    return set(listed.group(1).split(","))
+
+
+def fault_kinds():
+    """The fault kinds `credkit mock-imds --help` lists after 'KIND:'."""
+    listed = re.search(r"KIND: (.*?)\.", help_text("mock-imds"))
+    return {kind.strip().split(":")[0] for kind in listed.group(1).split(",")}
+
+
+# ---- man pages ---------------------------------------------------------------------------------
+
+def man_page_path(command=None):
+    return os.path.join(MAN_DIR, f"credkit-{command}.1" if command else "credkit.1")
+
+
+@functools.lru_cache(maxsize=None)
+def man_sections(path):
+    """[(title, body)] of a roff page, split at .SH."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    sections = []
+    for chunk in re.split(r"^\.SH\s+", text, flags=re.M)[1:]:
+        title, _, body = chunk.partition("\n")
+        sections.append((title.strip().strip('"'), body))
+    return sections
+
+
+def unescape(roff):
+    return roff.replace("\\-", "-").replace("\\fB", "").replace("\\fI", "").replace(
+        "\\fP", "").replace("\\fR", "")
+
+
+def tagged_lines(body):
+    """The tag line of every .TP item in a section body."""
+    lines = body.splitlines()
+    return [lines[i + 1] for i, line in enumerate(lines[:-1]) if line.strip() == ".TP"]
+
+
+def documented_options(command=None, section=None):
+    """Options the tags of a page's OPTIONS sections name (or of one section only)."""
+    found = set()
+    for title, body in man_sections(man_page_path(command)):
+        if "OPTIONS" in title and (section is None or title == section):
+            for tag in tagged_lines(body):
+                found.update(OPTION.findall(unescape(tag)))
+    return found
+
+
+def command_page_options(command=None):
+    """The options a page documents for its own command: credkit(1)'s are the global ones."""
+    if command is None:
+        return documented_options(None, "GLOBAL OPTIONS")
+    return documented_options(command)
+
+
+def section_body(command, title):
+    for found, body in man_sections(man_page_path(command)):
+        if found == title:
+            return body
+    raise AssertionError(f"{man_page_path(command)} has no {title} section")
+
+
+# ---- completions -------------------------------------------------------------------------------
+
+BASH_COMPLETE = r"""
+source "$1" || exit 3
+spec=$(complete -p credkit) || exit 4
+function=${spec#*-F }
+function=${function%% *}
+COMP_WORDS=("${@:2}")
+COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+COMP_LINE="${COMP_WORDS[*]}"
+COMP_POINT=${#COMP_LINE}
+COMPREPLY=()
+"$function" credkit "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+printf '%s\n' "${COMPREPLY[@]}"
+"""
+
+
+def bash_complete(*words):
+    """What the bash completion offers for a command line whose last word is being typed."""
+    result = subprocess.run(
+        ["bash", "--norc", "--noprofile", "-c", BASH_COMPLETE, "bash", BASH_COMPLETION, *words],
+        capture_output=True, text=True, timeout=30)
+    if result.returncode != 0:
+        raise AssertionError(f"bash completion failed ({result.returncode}): {result.stderr}")
+    return [line for line in result.stdout.splitlines() if line]
+
+
+def zsh_functions():
+    with open(ZSH_COMPLETION, encoding="utf-8") as f:
+        text = f.read()
+    return dict(re.findall(r"^([\w-]+)\(\) \{\n(.*?)^\}", text, re.M | re.S))
+
+
+def zsh_spec_options(body):
+    """Options named by the _arguments specs (the quoted lines) of a zsh function."""
+    found = set()
+    for line in body.splitlines():
+        if line.strip().startswith("'"):
+            found.update(OPTION.findall(re.sub(r"\[[^\]]*\]", "", line)))
+    return found
+
+
+def zsh_options(command=None):
+    functions = zsh_functions()
+    if command is None:
+        return zsh_spec_options(functions["_credkit"])
+    body = functions["_credkit_" + command.replace("-", "_")]
+    found = zsh_spec_options(body)
+    if "_credkit_common_options" in body:
+        found |= zsh_spec_options(functions["_credkit_common_options"])
+    return found
+
+
+def zsh_action_values(command, option):
+    """The values a zsh spec offers for an option: its (list), or what its function adds."""
+    functions = zsh_functions()
+    body = functions["_credkit_" + command.replace("-", "_")]
+    spec = re.search(re.escape(option) + r"=?\}?'?\[[^\]]*\]:[^:]*:([^']*)'", body)
+    if not spec:
+        return set()
+    action = spec.group(1)
+    if action.startswith("("):
+        return set(action.strip("()").split())
+    added = re.search(r"compadd -- (.*)", functions.get(action, ""))
+    return set(shlex.split(added.group(1))) if added else set()
+
+
+ZSH_COMPLETE = r"""
+zmodload zsh/zpty || exit 77
+dir=$1 line=$2; shift 2
+zpty z zsh -f -i
+zpty -w z "PS1='> '; fpath=($dir \$fpath); autoload -Uz compinit; compinit -u -D; print READY"
+out=""; integer deadline=$(( SECONDS + 20 ))
+while (( SECONDS < deadline )) && [[ $out != *READY*'> '* ]]; do
+  zpty -r -t z chunk && out+=$chunk || sleep 0.05
+done
+zpty -w -n z "$line"$'\t'
+out=""
+while (( SECONDS < deadline )); do
+  zpty -r -t z chunk && out+=$chunk || sleep 0.05
+  all=1; for word in "$@"; do [[ $out == *$word* ]] || all=0; done
+  (( all )) && break
+done
+zpty -d z
+print -r -- "$out"
+"""
+
+
+def zsh_complete(line, *expected):
+    """What an interactive zsh shows after `line` and TAB (waiting until `expected` appear)."""
+    result = subprocess.run(
+        ["zsh", "-f", "-c", ZSH_COMPLETE, "zsh", os.path.dirname(ZSH_COMPLETION), line,
+         *expected], capture_output=True, text=True, timeout=60)
+    if result.returncode == 77:
+        raise unittest.SkipTest("zsh has no zpty module")
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", result.stdout)
+
+
+def fish_lines():
+    """The words of every `complete -c credkit` command, continuation lines joined."""
+    with open(FISH_COMPLETION, encoding="utf-8") as f:
+        text = f.read().replace("\\\n", " ")
+    return [shlex.split(line) for line in text.splitlines()
+            if line.startswith("complete -c credkit")]
+
+
+def fish_flag(words, flag):
+    return words[words.index(flag) + 1] if flag in words else None
+
+
+def fish_applies(words, command):
+    """Whether a `complete` line is in effect after `credkit COMMAND` (None: no command yet)."""
+    condition = fish_flag(words, "-n")
+    if condition is None:
+        return True
+    if condition.startswith("not __fish_seen_subcommand_from"):
+        return command is None
+    match = re.fullmatch(r"__fish_seen_subcommand_from (.*)", condition)
+    return bool(match) and command in match.group(1).split()
+
+
+def fish_options(command=None):
+    found = set()
+    for words in fish_lines():
+        if fish_applies(words, command):
+            for i, word in enumerate(words[:-1]):
+                if word == "-s":
+                    found.add("-" + words[i + 1])
+                elif word in ("-l", "-o"):
+                    found.add(("--" if word == "-l" else "-") + words[i + 1])
+    return found
+
+
+def fish_values(command, long_option):
+    for words in fish_lines():
+        if fish_flag(words, "-l") == long_option.lstrip("-") and fish_applies(words, command):
+            return set(fish_flag(words, "-a").split())
+    return set()
+
+
+def fish_complete(line):
+    result = subprocess.run(
+        ["fish", "--no-config", "-c",
+         f"source {shlex.quote(FISH_COMPLETION)}; complete -C{shlex.quote(line)}"],
+        capture_output=True, text=True, timeout=30)
+    return [entry.split("\t")[0] for entry in result.stdout.splitlines()]
+
+
+# ---- the tests ---------------------------------------------------------------------------------
+
+class HelpIsReadable(unittest.TestCase):
+    def test_help_lists_options_and_commands_for_the_checks_below(self):
+        self.assertIn("--help", help_options())
+        self.assertIn("fetch-creds", subcommands())
+        self.assertIn("--format", help_options("fetch-creds"))
+
+
+class ManPagesAgreeWithHelp(unittest.TestCase):
+    def test_every_command_has_a_man_page(self):
+        for command in [None, *subcommands()]:
+            with self.subTest(command=command):
+                self.assertTrue(os.path.isfile(man_page_path(command)),
+                                f"{man_page_path(command)} is missing")
+
+    def test_every_option_in_help_is_documented_in_the_man_page(self):
+        for command in [None, *subcommands()]:
+            with self.subTest(command=command):
+                missing = help_options(command) - command_page_options(command)
+
+                self.assertFalse(missing, f"options in `credkit {command or ''} --help` are "
+                                          f"missing from {man_page_path(command)}")
+
+    def test_man_pages_document_no_option_missing_from_help(self):
+        for command in [None, *subcommands()]:
+            with self.subTest(command=command):
+                stale = command_page_options(command) - help_options(command)
+
+                self.assertFalse(stale, f"{man_page_path(command)} documents options that "
+                                        f"`credkit {command or ''} --help` lacks")
+
+    def test_global_page_lists_exactly_the_imds_options_of_every_imds_command(self):
+        documented = documented_options(None, "IMDS OPTIONS")
+        self.assertTrue(imds_commands(), "no command shows an 'IMDS options' group in --help")
+
+        for command in imds_commands():
+            with self.subTest(command=command):
+                self.assertEqual(documented, help_groups(command)["IMDS options"])
+
+    def test_man_pages_mention_no_long_option_that_credkit_lacks(self):
+        known = help_options().union(*(help_options(c) for c in subcommands())) | FOREIGN_OPTIONS
+        for command in [None, *subcommands()]:
+            with self.subTest(page=man_page_path(command)):
+                with open(man_page_path(command), encoding="utf-8") as f:
+                    mentioned = set(LONG_OPTION.findall(unescape(f.read())))
+
+                unknown = mentioned - known
+                self.assertFalse(unknown, f"{man_page_path(command)} mentions options no "
+                                          f"credkit command has: {sorted(unknown)}")
+
+    def test_global_page_lists_every_command_and_refers_to_its_page(self):
+        body = section_body(None, "COMMANDS")
+        listed = [unescape(tag).split()[-1] for tag in tagged_lines(body)]
+        self.assertEqual(sorted(listed), sorted(subcommands()))
+
+        see_also = unescape(section_body(None, "SEE ALSO"))
+        for command in subcommands():
+            self.assertIn(f"credkit-{command} (1)", see_also)
+
+
+class ExitStatusTable(unittest.TestCase):
+    @staticmethod
+    def error_kind_values():
+        with open(ERROR_HPP, encoding="utf-8") as f:
+            enum = re.search(r"enum class ErrorKind\s*\{(.*?)\};", f.read(), re.S).group(1)
+        return {name: int(value) for name, value in re.findall(r"(\w+)\s*=\s*(\d+)", enum)}
+
+    @staticmethod
+    def documented_codes(command=None):
+        body = section_body(command, "EXIT STATUS")
+        return [int(m.group(1)) for tag in tagged_lines(body)
+                if (m := re.fullmatch(r"\.B\s+(\d+)\s*", tag))]
+
+    def test_global_page_lists_success_and_every_error_kind_once(self):
+        kinds = self.error_kind_values()
+        self.assertTrue(kinds, "no ErrorKind values found in error.hpp")
+
+        codes = self.documented_codes()
+
+        self.assertEqual(sorted(codes), sorted({0, *kinds.values()}),
+                         f"credkit(1) EXIT STATUS lists {codes}, ErrorKind has {kinds}")
+
+    def test_global_page_promises_the_numbers_never_change(self):
+        self.assertIn("never renumbered", section_body(None, "EXIT STATUS"))
+
+    def test_command_pages_use_only_codes_from_the_table(self):
+        table = {0, *self.error_kind_values().values()}
+        for command in subcommands():
+            with self.subTest(command=command):
+                codes = set(self.documented_codes(command))
+                self.assertTrue(codes, f"{man_page_path(command)} has no exit codes")
+                self.assertLessEqual(codes, table)
+
+
+class ManPagesRender(unittest.TestCase):
+    def pages(self):
+        return [man_page_path(c) for c in [None, *subcommands()]]
+
+    def test_pages_render_without_warnings(self):
+        if shutil.which("groff"):
+            render = ["groff", "-man", "-Tutf8", "-ww", "-z"]
+        elif shutil.which("man"):
+            render = ["man", "--warnings", "-l"]
+        else:
+            self.skipTest("neither groff nor man is installed")
+        for page in self.pages():
+            with self.subTest(page=page):
+                result = subprocess.run([*render, page], capture_output=True, text=True,
+                                        timeout=60)
+
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertEqual(result.stderr, "", f"{page} renders with warnings")
+
+    def test_page_titles_match_file_names(self):
+        for page in self.pages():
+            with self.subTest(page=page):
+                with open(page, encoding="utf-8") as f:
+                    title = re.search(r"^\.TH\s+(\S+)\s+(\d)", f.read(), re.M)
+                name = os.path.basename(page)
+                self.assertEqual(unescape(title.group(1)).lower() + "." + title.group(2), name)
+
+
+class BashCompletion(CredkitTestCase):
+    def test_script_passes_syntax_check(self):
+        result = subprocess.run(["bash", "-n", BASH_COMPLETION], capture_output=True, text=True)
+
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_offers_the_commands_before_one_is_given(self):
+        offered = bash_complete("credkit", "")
+
+        self.assertEqual(sorted(offered), sorted(subcommands()))
+
+    def test_offers_exactly_the_top_level_options_in_help(self):
+        offered = set(bash_complete("credkit", "-"))
+
+        self.assertEqual(offered, help_options())
+
+    def test_offers_each_commands_options_and_no_unknown_one(self):
+        for command in subcommands():
+            with self.subTest(command=command):
+                offered = set(bash_complete("credkit", command, "-"))
+
+                missing = help_options(command) - offered
+                self.assertFalse(missing, f"bash completion lacks {sorted(missing)}")
+                unknown = offered - help_options(command) - help_options()
+                self.assertFalse(unknown, f"bash completion offers unknown {sorted(unknown)}")
+
+    def test_completes_a_partial_option_name(self):
+        offered = bash_complete("credkit", "fetch-creds", "--for")
+
+        self.assertEqual(offered, ["--format"])
+
+    def test_offers_every_format_the_binary_accepts_after_format(self):
+        offered = bash_complete("credkit", "fetch-creds", "--format", "")
+
+        self.assertEqual(set(offered), accepted_values("fetch-creds", "--format"))
+
+    def test_narrows_format_values_by_prefix_also_after_an_equals_sign(self):
+        self.assertEqual(bash_complete("credkit", "fetch-creds", "-f", "cr"),
+                         ["credential-process"])
+        self.assertEqual(bash_complete("credkit", "fetch-creds", "--format", "=", "cr"),
+                         ["credential-process"])
+        self.assertEqual(bash_complete("credkit", "fetch-creds", "--format=cr"),
+                         ["--format=credential-process"])
+
+    def test_offers_the_imds_modes_the_binary_accepts(self):
+        offered = bash_complete("credkit", "fetch-creds", "--imds-mode", "")
+
+        self.assertEqual(set(offered), accepted_values("fetch-creds", "--imds-mode"))
+
+    def test_offers_every_fault_kind_in_help(self):
+        offered = bash_complete("credkit", "mock-imds", "--fault", "")
+
+        self.assertEqual({kind.rstrip(":") for kind in offered}, fault_kinds())
+
+    def test_completes_file_names_after_file_options(self):
+        open(self.path("settings.yaml"), "w").close()
+        prefix = self.path("sett")
+        cases = [("credkit", "fetch-creds", "-o", prefix),
+                 ("credkit", "fetch-creds", "--output", prefix),
+                 ("credkit", "--config", prefix),
+                 ("credkit", "mock-imds", "--port-file", prefix)]
+        for words in cases:
+            with self.subTest(words=words):
+                self.assertEqual(bash_complete(*words), [self.path("settings.yaml")])
+
+    def test_finds_the_command_after_a_global_option_with_a_value(self):
+        offered = bash_complete("credkit", "--config", "x.yaml", "fetch-creds", "--imds-m")
+
+        self.assertEqual(offered, ["--imds-mode"])
+
+    def test_offers_nothing_for_values_nobody_can_guess(self):
+        self.assertEqual(bash_complete("credkit", "fetch-creds", "--role", ""), [])
+
+
+class ZshCompletion(unittest.TestCase):
+    def test_first_line_registers_the_completion_for_credkit(self):
+        with open(ZSH_COMPLETION, encoding="utf-8") as f:
+            self.assertEqual(f.readline().strip(), "#compdef credkit")
+
+    def test_names_exactly_the_top_level_options_in_help(self):
+        self.assertEqual(zsh_options(), help_options())
+
+    def test_names_each_commands_options_and_no_unknown_one(self):
+        for command in subcommands():
+            with self.subTest(command=command):
+                named = zsh_options(command)
+
+                missing = help_options(command) - named
+                self.assertFalse(missing, f"zsh completion lacks {sorted(missing)}")
+                unknown = named - help_options(command) - help_options()
+                self.assertFalse(unknown, f"zsh completion names unknown {sorted(unknown)}")
+
+    def test_describes_every_command(self):
+        body = zsh_functions()["_credkit_commands"]
+
+        described = re.findall(r"^\s+'([a-z][a-z0-9-]*):", body, re.M)
+
+        self.assertEqual(sorted(described), sorted(subcommands()))
+
+    def test_offers_the_values_the_binary_accepts(self):
+        self.assertEqual(zsh_action_values("fetch-creds", "--format"),
+                         accepted_values("fetch-creds", "--format"))
+        self.assertEqual(zsh_action_values("fetch-creds", "--imds-mode"),
+                         accepted_values("fetch-creds", "--imds-mode"))
+        kinds = re.findall(r"^\s+'([a-z-]+)\[", zsh_functions()["_credkit_faults"], re.M)
+        self.assertEqual(set(kinds), fault_kinds())
+
+    def test_script_passes_syntax_check(self):
+        if not shutil.which("zsh"):
+            self.skipTest("zsh is not installed")
+
+        result = subprocess.run(["zsh", "-n", ZSH_COMPLETION], capture_output=True, text=True)
+
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_zsh_itself_lists_every_format_after_format(self):
+        if not shutil.which("zsh"):
+            self.skipTest("zsh is not installed")
+        formats = accepted_values("fetch-creds", "--format")
+
+        shown = zsh_complete("credkit fetch-creds --format ", *formats)
+
+        for value in formats:
+            self.assertRegex(shown, rf"(?<![\w-]){re.escape(value)}(?![\w-])")
+
+
+class FishCompletion(unittest.TestCase):
+    def test_names_exactly_the_top_level_options_in_help(self):
+        self.assertEqual(fish_options(), help_options())
+
+    def test_names_each_commands_options_and_no_unknown_one(self):
+        for command in subcommands():
+            with self.subTest(command=command):
+                named = fish_options(command)
+
+                missing = help_options(command) - named
+                self.assertFalse(missing, f"fish completion lacks {sorted(missing)}")
+                unknown = named - help_options(command) - help_options()
+                self.assertFalse(unknown, f"fish completion names unknown {sorted(unknown)}")
+
+    def test_offers_every_command_until_one_is_given(self):
+        offered = [fish_flag(words, "-a") for words in fish_lines()
+                   if fish_flag(words, "-a") and fish_applies(words, None)
+                   and fish_flag(words, "-n")]
+        condition = {fish_flag(words, "-n") for words in fish_lines()
+                     if (fish_flag(words, "-n") or "").startswith("not ")}
+
+        self.assertEqual(sorted(offered), sorted(subcommands()))
+        self.assertEqual(condition,
+                         {"not __fish_seen_subcommand_from " + " ".join(subcommands())})
+
+    def test_offers_the_values_the_binary_accepts(self):
+        self.assertEqual(fish_values("fetch-creds", "--format"),
+                         accepted_values("fetch-creds", "--format"))
+        self.assertEqual(fish_values("fetch-creds", "--imds-mode"),
+                         accepted_values("fetch-creds", "--imds-mode"))
+        self.assertEqual({kind.rstrip(":") for kind in fish_values("mock-imds", "--fault")},
+                         fault_kinds())
+
+    def test_script_passes_syntax_check(self):
+        if not shutil.which("fish"):
+            self.skipTest("fish is not installed")
+
+        result = subprocess.run(["fish", "--no-config", "-n", FISH_COMPLETION],
+                                capture_output=True, text=True)
+
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_fish_itself_offers_each_commands_options(self):
+        if not shutil.which("fish"):
+            self.skipTest("fish is not installed")
+        for command in subcommands():
+            with self.subTest(command=command):
+                offered = set(fish_complete(f"credkit {command} -"))
+
+                self.assertLessEqual(help_options(command), offered)
+                self.assertLessEqual(offered, help_options(command) | help_options())
+
+
+if __name__ == "__main__":
+    unittest.main()
