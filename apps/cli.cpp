@@ -39,7 +39,7 @@ void add_imds_options(CLI::App& command, ImdsOverrides& overrides) {
     command
         .add_option_function<int>(
             "--imds-attempts", [&overrides](int v) { overrides.attempts = v; },
-            "Tries per request, with exponential backoff and jitter (env "
+            "Tries per request, 1..10, with exponential backoff and jitter (env "
             "AWS_METADATA_SERVICE_NUM_ATTEMPTS; default 3)")
         ->option_text("N")
         ->group(group);

@@ -33,9 +33,9 @@ void report_freshness(const Credentials& credentials, TimePoint now, const Logge
     }
 }
 
-nlohmann::json metadata_json(const InstanceMetadata& metadata) {
+nlohmann::ordered_json metadata_json(const InstanceMetadata& metadata) {
     const auto value = [](const std::optional<std::string>& item) {
-        return item ? nlohmann::json(*item) : nlohmann::json(nullptr);
+        return item ? nlohmann::ordered_json(*item) : nlohmann::ordered_json(nullptr);
     };
     return {{"Region", value(metadata.region)},
             {"AvailabilityZone", value(metadata.availability_zone)},
@@ -48,8 +48,11 @@ nlohmann::json metadata_json(const InstanceMetadata& metadata) {
 std::string with_metadata(std::string text, CredentialFormat format,
                           const InstanceMetadata& metadata) {
     if (format == CredentialFormat::json) {
-        auto doc = nlohmann::json::parse(text);
-        doc.update(metadata_json(metadata));
+        auto doc = nlohmann::ordered_json::parse(text);
+        const auto extra = metadata_json(metadata);
+        for (const auto& [key, value] : extra.items()) {
+            doc[key] = value;
+        }
         return doc.dump(2) + "\n";
     }
     const auto line = [&](std::string_view name, const std::optional<std::string>& item) {
@@ -160,7 +163,7 @@ Command register_fetch_creds(CLI::App& parent, const GlobalOptions& global) {
         ->option_text("FORMAT")
         ->check(CLI::IsMember({"json", "credential-process", "env", "fish", "ini", "s3cfg"}));
     app->add_option("-o,--output", options->output,
-                    "Write to FILE atomically (mode 0600) instead of standard output")
+                    "Write to FILE atomically instead of standard output (mode 0600 unless --mode)")
         ->option_text("FILE");
     app->add_option("--mode", options->mode, "Permission mode of the file -o writes (default 0600)")
         ->option_text("MODE");

@@ -1,6 +1,8 @@
 // credkit: AWS credentials on EC2, for the programs that cannot fetch them by themselves.
 // This file only wires the subcommands together; each lives in a file of its own.
 #include <cstdio>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "cli.hpp"
@@ -9,9 +11,30 @@
 namespace {
 
 constexpr std::string_view kDescription =
-    "credkit: AWS credentials on EC2 for every tool on the instance.\n"
-    "Fetch instance-role credentials from IMDS, keep credential files fresh for htslib and\n"
-    "s3cmd, presign S3 URLs, check expiry and diagnose which credentials each tool uses.";
+    "credkit: AWS credentials on EC2 for the tools that cannot fetch them by themselves.\n"
+    "Fetch instance-role credentials from IMDSv2 with every failure explained, in the format\n"
+    "each tool reads, and rehearse it all against a local metadata server.";
+
+// CLI11 reports a mistyped command as a missing one; name it instead.
+std::optional<std::string> unknown_command(int argc, char** argv, const CLI::App& app) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "--config") {
+            ++i;  // its value
+            continue;
+        }
+        if (arg.starts_with("-")) {
+            continue;
+        }
+        for (const CLI::App* sub : app.get_subcommands({})) {
+            if (sub->get_name() == arg) {
+                return std::nullopt;
+            }
+        }
+        return std::string(arg);
+    }
+    return std::nullopt;
+}
 
 int usage_error(const CLI::ParseError& error, const CLI::App& app) {
     std::string message = error.what();
@@ -49,6 +72,11 @@ int main(int argc, char** argv) {
         credkit::cli::register_mock_imds(app, global),
     };
 
+    if (auto unknown = unknown_command(argc, argv, app)) {
+        std::fprintf(stderr, "credkit: error: unknown command '%s'\n", unknown->c_str());
+        std::fprintf(stderr, "hint: see 'credkit --help' for the commands\n");
+        return credkit::exit_code(credkit::ErrorKind::usage);
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& help) {

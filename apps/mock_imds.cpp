@@ -53,14 +53,13 @@ void add_listen_options(CLI::App& app, MockImdsOptions& options) {
 
 void add_credential_options(CLI::App& app, MockImdsOptions& options) {
     const std::string group = "Role and credentials";
-    auto* role =
-        app.add_option("--role", options.role,
-                       fmt::format("Instance role to serve (default {})", kMockDefaultRole))
-            ->option_text("NAME")
-            ->group(group);
+    app.add_option("--role", options.role,
+                   fmt::format("Instance role to serve (default {})", kMockDefaultRole))
+        ->option_text("NAME")
+        ->group(group);
+    // Checked in the handler rather than with CLI11's excludes(), which would clutter the help.
     app.add_flag("--no-role", options.no_role,
                  "Attach no role: the role listing answers 404 (default: a role is attached)")
-        ->excludes(role)
         ->group(group);
     app.add_option("--lifetime", options.lifetime,
                    "How long each set of credentials stays valid (default 6h)")
@@ -162,6 +161,11 @@ Result<MockImdsConfig> build_config(const MockImdsOptions& options) {
         return fail(faults.error());
     }
 
+    if (options.no_role && options.role != kMockDefaultRole) {
+        return fail(ErrorKind::usage, "--no-role and --role contradict each other",
+                    "one says no role is attached, the other names one", "give one of them");
+    }
+
     MockImdsConfig config = options.instance;
     config.host = listen->host;
     config.port = listen->port;
@@ -213,7 +217,8 @@ Result<void> write_port_file(const std::string& path, std::uint16_t port) {
     return write_file_atomically(path, fmt::format("{}\n", port), AtomicWriteOptions{.mode = 0644});
 }
 
-int serve_until_stopped(MockImdsConfig config, const MockImdsOptions& options, const Logger& log) {
+int serve_until_stopped(const MockImdsConfig& config, const MockImdsOptions& options,
+                        const Logger& log) {
     const sigset_t signals = block_stop_signals();
     SystemClock clock;
     MockImdsServer server(config, clock, log);
@@ -241,7 +246,7 @@ int run_mock_imds(const MockImdsOptions& options, const GlobalOptions& global) {
     if (!config) {
         return report(config.error(), log);
     }
-    return serve_until_stopped(std::move(*config), options, log);
+    return serve_until_stopped(*config, options, log);
 }
 
 }  // namespace

@@ -83,7 +83,7 @@ fs::path temporary_name(const fs::path& directory, const fs::path& target) {
 
 // A temporary file that removes itself unless it was renamed into place.
 class TemporaryFile {
-  public:
+public:
     TemporaryFile(fs::path path, int fd) : path_(std::move(path)), fd_(fd) {}
     TemporaryFile(TemporaryFile&& other) noexcept
         : path_(std::move(other.path_)),
@@ -118,7 +118,7 @@ class TemporaryFile {
         return 0;
     }
 
-  private:
+private:
     fs::path path_;
     int fd_;
     bool renamed_ = false;

@@ -4,8 +4,12 @@
 
 namespace credkit {
 
-Clock::TimePoint SystemClock::now() const { return std::chrono::system_clock::now(); }
+Clock::TimePoint SystemClock::now() const {
+    return std::chrono::system_clock::now();
+}
 
-void SystemClock::sleep_for(Duration duration) { std::this_thread::sleep_for(duration); }
+void SystemClock::sleep_for(Duration duration) {
+    std::this_thread::sleep_for(duration);
+}
 
 }  // namespace credkit

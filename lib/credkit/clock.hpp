@@ -2,6 +2,7 @@
 // drive time with ManualClock instead of sleeping.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 
 namespace credkit {
@@ -27,21 +28,22 @@ public:
     void sleep_for(Duration duration) override;
 };
 
-// A clock for tests: time stands still until advanced, and sleeping advances it at once.
+// A clock for tests: time stands still until advanced, and sleeping advances it at once. Safe
+// to read from other threads (a server under test) while the test advances it.
 class ManualClock final : public Clock {
 public:
     explicit ManualClock(TimePoint start) : now_(start) {}
-    [[nodiscard]] TimePoint now() const override { return now_; }
+    [[nodiscard]] TimePoint now() const override { return now_.load(); }
     void sleep_for(Duration duration) override {
-        slept_ += duration;
-        now_ += duration;
+        slept_ = slept_.load() + duration;
+        advance(duration);
     }
-    void advance(Duration duration) { now_ += duration; }
-    [[nodiscard]] Duration total_slept() const { return slept_; }
+    void advance(Duration duration) { now_ = now_.load() + duration; }
+    [[nodiscard]] Duration total_slept() const { return slept_.load(); }
 
 private:
-    TimePoint now_;
-    Duration slept_{};
+    std::atomic<TimePoint> now_;
+    std::atomic<Duration> slept_{Duration{}};
 };
 
 }  // namespace credkit

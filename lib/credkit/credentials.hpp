@@ -30,9 +30,9 @@ struct CredentialOrigin {
 struct Credentials {
     std::string access_key_id;
     Secret secret_access_key;
-    Secret session_token;                  // empty for long-term keys
-    std::optional<TimePoint> expiration;   // unknown for long-term keys
-    std::optional<TimePoint> last_updated; // when the issuer says it made them
+    Secret session_token;                   // empty for long-term keys
+    std::optional<TimePoint> expiration;    // unknown for long-term keys
+    std::optional<TimePoint> last_updated;  // when the issuer says it made them
     CredentialOrigin origin;
     bool refreshed_by_holder = false;  // whether whoever holds them renews them by itself
 

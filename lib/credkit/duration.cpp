@@ -17,8 +17,7 @@ struct Unit {
 
 // Longest suffix first within the same letter, so that "ms" is not read as "m" + "s".
 constexpr std::array kUnits{
-    Unit{"d", 86'400'000}, Unit{"h", 3'600'000}, Unit{"ms", 1},
-    Unit{"m", 60'000},     Unit{"s", 1000},
+    Unit{"d", 86'400'000}, Unit{"h", 3'600'000}, Unit{"ms", 1}, Unit{"m", 60'000}, Unit{"s", 1000},
 };
 
 const Unit* match_unit(std::string_view rest) {
@@ -62,7 +61,8 @@ Result<Millis> parse_duration(std::string_view text) {
         } else {
             unit = match_unit(rest);
             if (unit == nullptr) {
-                return fail(bad_duration(text, fmt::format("unknown unit '{}'", rest.substr(0, 1))));
+                return fail(
+                    bad_duration(text, fmt::format("unknown unit '{}'", rest.substr(0, 1))));
             }
             if (unit->millis >= previous_unit) {
                 return fail(bad_duration(text, "units must go from largest to smallest"));

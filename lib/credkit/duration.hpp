@@ -20,6 +20,8 @@ Result<Millis> parse_duration(std::string_view text);
 // The shortest form that parse_duration reads back: "1h30m", "7d", "0s", "250ms".
 std::string format_duration(Millis value);
 
-inline std::string format_duration(Seconds value) { return format_duration(Millis(value)); }
+inline std::string format_duration(Seconds value) {
+    return format_duration(Millis(value));
+}
 
 }  // namespace credkit

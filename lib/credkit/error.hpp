@@ -19,7 +19,9 @@ enum class ErrorKind {
     write_failed = 5,      // a file could not be written; the old one is untouched
 };
 
-constexpr int exit_code(ErrorKind kind) { return static_cast<int>(kind); }
+constexpr int exit_code(ErrorKind kind) {
+    return static_cast<int>(kind);
+}
 
 struct Error {
     ErrorKind kind = ErrorKind::failure;
@@ -47,6 +49,8 @@ inline std::unexpected<Error> fail(ErrorKind kind, std::string what, std::string
     return std::unexpected(make_error(kind, std::move(what), std::move(why), std::move(hint)));
 }
 
-inline std::unexpected<Error> fail(Error error) { return std::unexpected(std::move(error)); }
+inline std::unexpected<Error> fail(Error error) {
+    return std::unexpected(std::move(error));
+}
 
 }  // namespace credkit

@@ -35,7 +35,7 @@ struct InstanceMetadata {
 };
 
 class ImdsClient {
-  public:
+public:
     ImdsClient(ImdsSettings settings, HttpClient& http, Clock& clock,
                const Logger& log = Logger::silent(), std::uint64_t jitter_seed = 0);
 
@@ -54,7 +54,7 @@ class ImdsClient {
     // True once the client has fallen back to IMDSv1 (only with allow_v1).
     [[nodiscard]] bool using_v1() const { return using_v1_; }
 
-  private:
+private:
     struct Token {
         std::string value;
         Clock::TimePoint renew_after;

@@ -373,15 +373,50 @@ enum class Route {
     zone,
     instance_id,
     identity,
+    fixed,
     unknown
 };
+
+// The instance's facts that no option changes.
+constexpr std::string_view kImageId = "ami-0123456789abcdef0";
+constexpr std::string_view kInstanceType = "t3.micro";
+constexpr std::string_view kPrivateIp = "172.31.16.10";
+
+struct FixedAnswer {
+    std::string_view path;  // without a trailing '/'
+    std::string_view body;
+};
+
+// Directory listings (clients probe them to see whether IMDS answers at all) and constant
+// leaves. A listing names only what the server answers.
+constexpr std::array kFixedAnswers{
+    FixedAnswer{"/latest", "dynamic\nmeta-data"},
+    FixedAnswer{"/latest/meta-data",
+                "ami-id\niam/\ninstance-id\ninstance-type\nlocal-ipv4\nplacement/"},
+    FixedAnswer{"/latest/meta-data/iam", "security-credentials/"},
+    FixedAnswer{"/latest/meta-data/placement", "availability-zone\nregion"},
+    FixedAnswer{"/latest/dynamic", "instance-identity/"},
+    FixedAnswer{"/latest/dynamic/instance-identity", "document"},
+    FixedAnswer{"/latest/meta-data/ami-id", kImageId},
+    FixedAnswer{"/latest/meta-data/instance-type", kInstanceType},
+    FixedAnswer{"/latest/meta-data/local-ipv4", kPrivateIp},
+};
+
+std::string_view without_trailing_slash(std::string_view path) {
+    return path.size() > 1 && path.ends_with('/') ? path.substr(0, path.size() - 1) : path;
+}
+
+const FixedAnswer* fixed_answer(std::string_view path) {
+    const auto* found =
+        std::ranges::find(kFixedAnswers, without_trailing_slash(path), &FixedAnswer::path);
+    return found == kFixedAnswers.end() ? nullptr : found;
+}
 
 Route classify(std::string_view path) {
     if (path == kTokenPath) {
         return Route::token;
     }
-    if (path == kCredentialsPath ||
-        path == kCredentialsPath.substr(0, kCredentialsPath.size() - 1)) {
+    if (without_trailing_slash(path) == without_trailing_slash(kCredentialsPath)) {
         return Route::role_list;
     }
     if (path.starts_with(kCredentialsPath)) {
@@ -394,7 +429,10 @@ Route classify(std::string_view path) {
         {kIdentityPath, Route::identity},
     }};
     const auto* leaf = std::ranges::find(kLeaves, path, &std::pair<std::string_view, Route>::first);
-    return leaf == kLeaves.end() ? Route::unknown : leaf->second;
+    if (leaf != kLeaves.end()) {
+        return leaf->second;
+    }
+    return fixed_answer(path) != nullptr ? Route::fixed : Route::unknown;
 }
 
 bool path_matches(std::string_view pattern, std::string_view path) {
@@ -570,11 +608,11 @@ private:
     std::thread thread_;
     std::uint16_t port_ = 0;
     TimePoint started_{};
-    bool started_once_ = false;
     std::mutex stop_mutex_;  // one stop() at a time
 
     mutable std::mutex mutex_;  // guards the members below
     std::condition_variable changed_;
+    bool started_once_ = false;
     bool stopping_ = false;
     bool listen_ended_ = false;
     std::vector<FaultState> faults_;
@@ -624,11 +662,14 @@ Result<void> MockImdsServer::Impl::start() {
     if (auto valid = validate_config(config_); !valid) {
         return valid;
     }
-    if (started_once_) {
-        return fail(ErrorKind::failure, "cannot start the mock imds server",
-                    "it was started before");
+    {
+        const std::lock_guard lock(mutex_);
+        if (started_once_ || stopping_) {
+            return fail(ErrorKind::failure, "cannot start the mock imds server",
+                        "it was started or stopped before");
+        }
+        started_once_ = true;
     }
-    started_once_ = true;
     if (auto bound = bind(); !bound) {
         return bound;
     }
@@ -832,6 +873,8 @@ void MockImdsServer::Impl::serve(Route route, const std::string& path,
             return answer_text(response, config_.instance_id);
         case Route::identity:
             return answer_text(response, identity_document());
+        case Route::fixed:
+            return answer_text(response, std::string(fixed_answer(path)->body));
         case Route::token:
         case Route::unknown:
             break;
@@ -893,11 +936,11 @@ std::string MockImdsServer::Impl::identity_document() const {
         {"accountId", config_.account_id},
         {"architecture", "x86_64"},
         {"availabilityZone", availability_zone()},
-        {"imageId", "ami-0123456789abcdef0"},
+        {"imageId", kImageId},
         {"instanceId", config_.instance_id},
-        {"instanceType", "t3.micro"},
+        {"instanceType", kInstanceType},
         {"pendingTime", format_rfc3339(started_)},
-        {"privateIp", "172.31.16.10"},
+        {"privateIp", kPrivateIp},
         {"region", config_.region},
         {"version", "2017-09-30"},
     };

@@ -1,8 +1,8 @@
 #include "credkit/secret.hpp"
 
-#include <openssl/crypto.h>
-
 #include <utility>
+
+#include <openssl/crypto.h>
 
 namespace credkit {
 
@@ -14,7 +14,9 @@ void wipe_string(std::string& value) {
     value.clear();
 }
 
-Secret::Secret(Secret&& other) noexcept : value_(std::move(other.value_)) { other.wipe(); }
+Secret::Secret(Secret&& other) noexcept : value_(std::move(other.value_)) {
+    other.wipe();
+}
 
 Secret& Secret::operator=(const Secret& other) {
     if (this != &other) {
@@ -33,9 +35,13 @@ Secret& Secret::operator=(Secret&& other) noexcept {
     return *this;
 }
 
-Secret::~Secret() { wipe(); }
+Secret::~Secret() {
+    wipe();
+}
 
-void Secret::wipe() { wipe_string(value_); }
+void Secret::wipe() {
+    wipe_string(value_);
+}
 
 bool operator==(const Secret& a, const Secret& b) {
     return a.value_.size() == b.value_.size() &&

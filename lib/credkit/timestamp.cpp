@@ -92,8 +92,8 @@ Result<TimePoint> parse_rfc3339(std::string_view text) {
     if (!date.ok() || h > 23 || mi > 59 || s > 60) {
         return fail(bad_time(text, "no such date or time"));
     }
-    const auto seconds = std::chrono::hours(h) + std::chrono::minutes(mi) +
-                         std::chrono::seconds(std::min(s, 59));
+    const auto seconds =
+        std::chrono::hours(h) + std::chrono::minutes(mi) + std::chrono::seconds(std::min(s, 59));
     return TimePoint(std::chrono::sys_days(date)) + seconds - offset;
 }
 

@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 
 // A fresh directory for one test, removed with everything in it afterwards.
 class TemporaryDirectory {
-  public:
+public:
     TemporaryDirectory() {
         std::string pattern = (fs::temp_directory_path() / "credkit-atomic-XXXXXX").string();
         REQUIRE(::mkdtemp(pattern.data()) != nullptr);
@@ -33,7 +33,7 @@ class TemporaryDirectory {
 
     [[nodiscard]] const fs::path& path() const { return path_; }
 
-  private:
+private:
     fs::path path_;
 };
 
@@ -65,20 +65,20 @@ std::vector<std::string> names_in(const fs::path& directory) {
 
 // Sets the process umask for one test.
 class ScopedUmask {
-  public:
+public:
     explicit ScopedUmask(mode_t mask) : old_(::umask(mask)) {}
     ScopedUmask(const ScopedUmask&) = delete;
     ScopedUmask& operator=(const ScopedUmask&) = delete;
     ~ScopedUmask() { ::umask(old_); }
 
-  private:
+private:
     mode_t old_;
 };
 
 // Lowers the file size limit so that writes past `bytes` fail with EFBIG, as a full disk
 // would fail them: root ignores permission bits, but not this limit.
 class ScopedFileSizeLimit {
-  public:
+public:
     explicit ScopedFileSizeLimit(rlim_t bytes) {
         REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_) == 0);
         old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
@@ -93,7 +93,7 @@ class ScopedFileSizeLimit {
         std::signal(SIGXFSZ, old_handler_);
     }
 
-  private:
+private:
     rlimit old_{};
     void (*old_handler_)(int) = nullptr;
 };

@@ -1,9 +1,9 @@
 #include "credkit/config_file.hpp"
 
-#include <doctest/doctest.h>
-
 #include <cstdlib>
 #include <fstream>
+
+#include <doctest/doctest.h>
 
 namespace credkit {
 

@@ -66,7 +66,7 @@ std::string run(const std::string& command) {
 
 // A script file that lives for one test.
 class ScriptFile {
-  public:
+public:
     explicit ScriptFile(const std::string& content) {
         std::string pattern = (fs::temp_directory_path() / "credkit-format-XXXXXX").string();
         const int fd = ::mkstemp(pattern.data());
@@ -81,7 +81,7 @@ class ScriptFile {
 
     [[nodiscard]] std::string path() const { return path_.string(); }
 
-  private:
+private:
     fs::path path_;
 };
 

@@ -5,7 +5,9 @@
 namespace credkit {
 namespace {
 
-TimePoint at(std::string_view text) { return *parse_rfc3339(text); }
+TimePoint at(std::string_view text) {
+    return *parse_rfc3339(text);
+}
 
 Credentials expiring(std::string_view when) {
     Credentials credentials;

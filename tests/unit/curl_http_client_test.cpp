@@ -24,7 +24,7 @@ using namespace std::chrono_literals;
 // A real HTTP server on a free loopback port, serving the routes the test gives it, for as
 // long as the object lives.
 class LocalServer {
-  public:
+public:
     explicit LocalServer(const std::function<void(httplib::Server&)>& routes) {
         routes(server_);
         port_ = server_.bind_to_any_port("127.0.0.1");
@@ -48,7 +48,7 @@ class LocalServer {
         return "http://127.0.0.1:" + std::to_string(port_) + path;
     }
 
-  private:
+private:
     httplib::Server server_;
     int port_ = -1;
     std::thread thread_;
@@ -69,7 +69,7 @@ int closed_port() {
 
 // Sets environment variables for one test and puts the old values back afterwards.
 class ScopedEnvironment {
-  public:
+public:
     ScopedEnvironment() = default;
     ScopedEnvironment(const ScopedEnvironment&) = delete;
     ScopedEnvironment& operator=(const ScopedEnvironment&) = delete;
@@ -94,7 +94,7 @@ class ScopedEnvironment {
         ::unsetenv(name.c_str());
     }
 
-  private:
+private:
     void remember(const std::string& name) {
         const char* value = std::getenv(name.c_str());
         saved_.emplace_back(name, value ? std::optional<std::string>(value) : std::nullopt);

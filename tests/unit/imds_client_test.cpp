@@ -1,8 +1,7 @@
 #include "credkit/imds_client.hpp"
 
-#include <doctest/doctest.h>
-
 #include "fake_http.hpp"
+#include <doctest/doctest.h>
 
 namespace credkit {
 namespace {
@@ -19,8 +18,8 @@ constexpr auto kSessionToken = "IQoJb3JpZ2luX2VjEXAMPLETOKEN";
 
 const std::string kCredentialsJson = std::string(R"({
   "Code": "Success", "LastUpdated": "2026-12-03T15:00:00Z", "Type": "AWS-HMAC",
-  "AccessKeyId": "ASIAEXAMPLEKEY123456", "SecretAccessKey": ")") + kSecret +
-                                     R"(", "Token": ")" + kSessionToken +
+  "AccessKeyId": "ASIAEXAMPLEKEY123456", "SecretAccessKey": ")") +
+                                     kSecret + R"(", "Token": ")" + kSessionToken +
                                      R"(", "Expiration": "2026-12-03T21:00:00Z"})";
 
 ImdsSettings test_settings() {

@@ -1,8 +1,8 @@
 #include "credkit/imds_settings.hpp"
 
-#include <doctest/doctest.h>
-
 #include <vector>
+
+#include <doctest/doctest.h>
 
 namespace credkit {
 
@@ -73,7 +73,8 @@ TEST_CASE("imds settings reject bad values naming where they came from") {
     cases.push_back({{.mode = "ipv5"}, {}, "--imds-mode"});
     cases.push_back({{.timeout = "soon"}, {}, "--imds-timeout"});
     cases.push_back({{.attempts = 0}, {}, "--imds-attempts"});
-    cases.push_back({{}, MapEnvironment({{"AWS_METADATA_SERVICE_TIMEOUT", "x"}}),
+    cases.push_back({{},
+                     MapEnvironment({{"AWS_METADATA_SERVICE_TIMEOUT", "x"}}),
                      "AWS_METADATA_SERVICE_TIMEOUT"});
     for (const auto& c : cases) {
         CAPTURE(c.names);

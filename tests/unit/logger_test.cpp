@@ -1,8 +1,8 @@
 #include "credkit/logger.hpp"
 
-#include <doctest/doctest.h>
-
 #include <vector>
+
+#include <doctest/doctest.h>
 
 namespace credkit {
 namespace {

@@ -1,9 +1,12 @@
 #include "credkit/mock_imds_server.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <doctest/doctest.h>
 #include <httplib.h>
@@ -361,6 +364,29 @@ TEST_CASE("mock imds: placement, instance id and identity document describe the 
          {"architecture", "imageId", "instanceType", "pendingTime", "privateIp", "version"}) {
         CHECK_MESSAGE(identity.contains(key), key);
     }
+}
+
+TEST_CASE("mock imds: every entry a metadata listing names answers 200") {
+    MockImds imds;
+    const std::string token = imds.token();
+    std::vector<std::string> pending{"/latest/meta-data/", "/latest/dynamic/"};
+
+    for (std::size_t next = 0; next < pending.size(); ++next) {
+        CAPTURE(pending[next]);
+        auto result = imds.get(pending[next], token);
+        REQUIRE(result);
+        REQUIRE(result->status == 200);
+        if (!pending[next].ends_with('/')) {
+            continue;
+        }
+        std::istringstream entries(result->body);
+        for (std::string entry; std::getline(entries, entry);) {
+            pending.push_back(pending[next] + entry);
+        }
+    }
+
+    CHECK(std::ranges::count(pending, kRolePath) == 1);
+    CHECK(std::ranges::count(pending, "/latest/dynamic/instance-identity/document") == 1);
 }
 
 // ---- faults ---------------------------------------------------------------------------------

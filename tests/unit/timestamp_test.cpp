@@ -20,9 +20,9 @@ TEST_CASE("rfc3339 applies zone offsets and drops fractional seconds") {
 }
 
 TEST_CASE("rfc3339 rejects times without a zone, impossible dates and trailing text") {
-    for (const char* text : {"2026-12-03T15:16:57", "2026-02-30T00:00:00Z", "2026-12-03T24:00:00Z",
-                             "2026-12-03", "2026-12-03T15:16:57Zjunk", "tomorrow",
-                             "2026-12-03T15:16:57+0200"}) {
+    for (const char* text :
+         {"2026-12-03T15:16:57", "2026-02-30T00:00:00Z", "2026-12-03T24:00:00Z", "2026-12-03",
+          "2026-12-03T15:16:57Zjunk", "tomorrow", "2026-12-03T15:16:57+0200"}) {
         CAPTURE(text);
         auto parsed = parse_rfc3339(text);
         REQUIRE_FALSE(parsed.has_value());
