@@ -653,6 +653,8 @@ void MockImdsServer::Impl::configure_server() {
         log_exchange(request, response);
     });
     server_.set_socket_options(reuse_address_only);
+    // Small answers written in pieces would otherwise wait on delayed ACKs (~40 ms each).
+    server_.set_tcp_nodelay(true);
     server_.set_keep_alive_timeout(kKeepAliveSeconds);
     server_.set_payload_max_length(kMaxRequestBody);
     server_.new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
