@@ -7,14 +7,15 @@
 #include <nlohmann/json.hpp>
 
 #include "credkit/duration.hpp"
+#include "credkit/imds_protocol.hpp"
 
 namespace credkit {
 namespace {
 
-constexpr std::string_view kTokenPath = "/latest/api/token";
-constexpr std::string_view kRolesPath = "/latest/meta-data/iam/security-credentials/";
-constexpr std::string_view kTokenHeader = "X-aws-ec2-metadata-token";
-constexpr std::string_view kTtlHeader = "X-aws-ec2-metadata-token-ttl-seconds";
+using imds::kTokenHeader;
+using imds::kTokenPath;
+using imds::kTtlHeader;
+constexpr std::string_view kRolesPath = imds::kCredentialsPath;
 constexpr std::string_view kHopLimitFix =
     "raise the hop limit: aws ec2 modify-instance-metadata-options --instance-id ID "
     "--http-put-response-hop-limit 2";
@@ -424,12 +425,11 @@ InstanceMetadata ImdsClient::instance_metadata() {
         }
         return trim(*value);
     };
-    metadata.region = read("region", "/latest/meta-data/placement/region");
-    metadata.availability_zone =
-        read("availability zone", "/latest/meta-data/placement/availability-zone");
-    metadata.instance_id = read("instance id", "/latest/meta-data/instance-id");
+    metadata.region = read("region", imds::kRegionPath);
+    metadata.availability_zone = read("availability zone", imds::kZonePath);
+    metadata.instance_id = read("instance id", imds::kInstanceIdPath);
 
-    if (auto document = read("account id", "/latest/dynamic/instance-identity/document")) {
+    if (auto document = read("account id", imds::kIdentityPath)) {
         const auto doc = nlohmann::json::parse(*document, nullptr, false);
         if (!doc.is_discarded() && doc.is_object() && doc.contains("accountId") &&
             doc["accountId"].is_string()) {

@@ -21,22 +21,24 @@
 #include <pthread.h>
 
 #include "credkit/credentials.hpp"
+#include "credkit/imds_protocol.hpp"
 #include "credkit/secret.hpp"
 #include "credkit/timestamp.hpp"
 
 namespace credkit {
 namespace {
 
-constexpr std::string_view kTokenPath = "/latest/api/token";
-constexpr std::string_view kCredentialsPath = "/latest/meta-data/iam/security-credentials/";
-constexpr std::string_view kRegionPath = "/latest/meta-data/placement/region";
-constexpr std::string_view kZonePath = "/latest/meta-data/placement/availability-zone";
-constexpr std::string_view kInstanceIdPath = "/latest/meta-data/instance-id";
-constexpr std::string_view kIdentityPath = "/latest/dynamic/instance-identity/document";
+using imds::kCredentialsPath;
+using imds::kIdentityPath;
+using imds::kInstanceIdPath;
+using imds::kRegionPath;
+using imds::kTokenPath;
+using imds::kZonePath;
 
-constexpr const char* kTokenHeader = "X-aws-ec2-metadata-token";
-constexpr const char* kTtlHeader = "X-aws-ec2-metadata-token-ttl-seconds";
-constexpr int kMaxTokenTtl = 21600;
+// httplib looks headers up by std::string.
+const std::string kTokenHeader(imds::kTokenHeader);
+const std::string kTtlHeader(imds::kTtlHeader);
+constexpr int kMaxTokenTtl = imds::kMaxTokenTtlSeconds;
 
 constexpr std::string_view kFaultHint =
     "write KIND[:ARG][@PATH][*TIMES] with KIND one of status:CODE, delay:DURATION, hang, "

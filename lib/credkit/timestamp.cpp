@@ -47,6 +47,25 @@ private:
     std::string_view rest_;
 };
 
+// A point in time broken down into its UTC calendar fields.
+struct CivilTime {
+    int year;
+    unsigned month, day;
+    long hour, minute, second;
+};
+
+CivilTime civil_time(TimePoint when) {
+    const auto day = std::chrono::floor<std::chrono::days>(when);
+    const std::chrono::year_month_day date(day);
+    const std::chrono::hh_mm_ss time(when - day);
+    return {static_cast<int>(date.year()),
+            static_cast<unsigned>(date.month()),
+            static_cast<unsigned>(date.day()),
+            time.hours().count(),
+            time.minutes().count(),
+            static_cast<long>(time.seconds().count())};
+}
+
 Error bad_time(std::string_view text, std::string_view why) {
     return make_error(ErrorKind::usage, fmt::format("invalid timestamp '{}'", text),
                       std::string(why), "write times in RFC 3339, like 2026-12-03T15:16:57Z");
@@ -98,21 +117,15 @@ Result<TimePoint> parse_rfc3339(std::string_view text) {
 }
 
 std::string format_rfc3339(TimePoint when) {
-    const auto day = std::chrono::floor<std::chrono::days>(when);
-    const std::chrono::year_month_day date(day);
-    const std::chrono::hh_mm_ss time(when - day);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(date.year()),
-                       static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                       time.hours().count(), time.minutes().count(), time.seconds().count());
+    const CivilTime t = civil_time(when);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", t.year, t.month, t.day, t.hour,
+                       t.minute, t.second);
 }
 
 std::string format_amz_date(TimePoint when) {
-    const auto day = std::chrono::floor<std::chrono::days>(when);
-    const std::chrono::year_month_day date(day);
-    const std::chrono::hh_mm_ss time(when - day);
-    return fmt::format("{:04}{:02}{:02}T{:02}{:02}{:02}Z", static_cast<int>(date.year()),
-                       static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                       time.hours().count(), time.minutes().count(), time.seconds().count());
+    const CivilTime t = civil_time(when);
+    return fmt::format("{:04}{:02}{:02}T{:02}{:02}{:02}Z", t.year, t.month, t.day, t.hour, t.minute,
+                       t.second);
 }
 
 }  // namespace credkit

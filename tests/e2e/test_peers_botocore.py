@@ -31,6 +31,18 @@ class BotocoreReadsCredkit(CredkitTestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         return json.loads(result.stdout)
 
+    def credential_process_setup(self, imds):
+        """An AWS config whose default profile runs credkit as its credential_process; returns
+        the environment that uses it and what credkit itself fetches."""
+        config = self.path("aws-config")
+        with open(config, "w") as f:
+            f.write("[default]\n"
+                    f"credential_process = {BIN} fetch-creds --format credential-process "
+                    f"--imds-endpoint {imds.endpoint}\n")
+        env = dict(self.env, AWS_CONFIG_FILE=config)
+        ours = json.loads(self.credkit("fetch-creds", "--imds-endpoint", imds.endpoint).stdout)
+        return env, ours
+
     def test_botocore_gets_iam_role_credentials_from_mock_imds(self):
         with MockImds() as imds:
             env = dict(self.env, AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.endpoint)
@@ -44,13 +56,7 @@ class BotocoreReadsCredkit(CredkitTestCase):
 
     def test_botocore_runs_credkit_as_its_credential_process(self):
         with MockImds() as imds:
-            config = self.path("aws-config")
-            with open(config, "w") as f:
-                f.write("[default]\n"
-                        f"credential_process = {BIN} fetch-creds --format credential-process "
-                        f"--imds-endpoint {imds.endpoint}\n")
-            env = dict(self.env, AWS_CONFIG_FILE=config)
-            ours = json.loads(self.credkit("fetch-creds", "--imds-endpoint", imds.endpoint).stdout)
+            env, ours = self.credential_process_setup(imds)
 
             theirs = self.botocore_resolves(env)
 
@@ -63,13 +69,7 @@ class BotocoreReadsCredkit(CredkitTestCase):
         if aws is None:
             self.skipTest("the AWS CLI is not installed")
         with MockImds() as imds:
-            config = self.path("aws-config")
-            with open(config, "w") as f:
-                f.write("[default]\n"
-                        f"credential_process = {BIN} fetch-creds --format credential-process "
-                        f"--imds-endpoint {imds.endpoint}\n")
-            env = dict(self.env, AWS_CONFIG_FILE=config)
-            ours = json.loads(self.credkit("fetch-creds", "--imds-endpoint", imds.endpoint).stdout)
+            env, ours = self.credential_process_setup(imds)
 
             listed = subprocess.run([aws, "configure", "list"], env=env, capture_output=True,
                                     text=True, timeout=60)
