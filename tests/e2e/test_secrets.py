@@ -37,6 +37,20 @@ class NoSecretsInMessages(CredkitTestCase):
                 self.assertIsNone(re.search(r"AKIA\w{16}|ASIA\w{16}", result.stderr),
                                   "a whole key id is shown")
 
+    def test_mock_imds_log_at_highest_verbosity_holds_no_secret(self):
+        imds = MockImds("-vv", "--seed", "5").__enter__()
+        try:
+            fetched = self.credkit("fetch-creds", "--imds-endpoint", imds.endpoint)
+            secrets = self._secrets_of(imds)
+        finally:
+            imds.process.terminate()
+            _, log = imds.process.communicate(timeout=10)
+
+        self.assertExit(fetched, 0)
+        self.assertIn("GET /latest/meta-data/iam/security-credentials/", log)
+        for secret in secrets:
+            self.assertNotIn(secret, log)
+
     def _secrets_of(self, imds):
         """The secrets the server hands out now, read straight from it (even when a fault
         truncates the document, the secret's start is there to look for)."""
