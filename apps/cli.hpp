@@ -41,5 +41,6 @@ int report(const Error& error, const Logger& logger);
 // The subcommands, one file each.
 Command register_fetch_creds(CLI::App& parent, const GlobalOptions& global);
 Command register_mock_imds(CLI::App& parent, const GlobalOptions& global);
+Command register_write_s3cfg(CLI::App& parent, const GlobalOptions& global);
 
 }  // namespace credkit::cli

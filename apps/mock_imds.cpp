@@ -1,9 +1,13 @@
 // `credkit mock-imds`: a local IMDSv2 server, so that every command runs on a laptop and tests
 // can rehearse what goes wrong on an instance. stdout carries the endpoint URL alone, for
 // scripts; everything else goes to stderr.
+#include <cctype>
+#include <cerrno>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <random>
@@ -17,6 +21,7 @@
 #include "credkit/clock.hpp"
 #include "credkit/duration.hpp"
 #include "credkit/mock_imds_server.hpp"
+#include "credkit/secret.hpp"
 
 namespace credkit::cli {
 namespace {
@@ -26,6 +31,7 @@ constexpr std::string_view kFooter =
     "  credkit mock-imds --listen 127.0.0.1:8080\n"
     "  credkit mock-imds --rotate-every 5m --lifetime 15m --seed 1\n"
     "  credkit mock-imds --fault status:503@/latest/api/token*2 --fault expired\n"
+    "  credkit mock-imds --credentials-file keys.json --rotate-every 30s --lifetime 5m\n"
     "Then: credkit fetch-creds --imds-endpoint URL, or AWS_EC2_METADATA_SERVICE_ENDPOINT=URL";
 
 // The command line as typed; checked and turned into a MockImdsConfig when the command runs.
@@ -38,8 +44,12 @@ struct MockImdsOptions {
     MockImdsConfig instance;  // region, zone, instance id, account id, allow_v1
     std::vector<std::string> faults;
     std::optional<std::uint64_t> seed;
+    std::string credentials_file;
     std::string port_file;
 };
+
+// A credentials file is a few hundred bytes per key pair; anything this big is a mistake.
+constexpr std::size_t kMaxCredentialsFile = 1024 * 1024;
 
 void add_listen_options(CLI::App& app, MockImdsOptions& options) {
     app.add_option("--listen", options.listen,
@@ -74,6 +84,12 @@ void add_credential_options(CLI::App& app, MockImdsOptions& options) {
            "--seed", [&options](std::uint64_t seed) { options.seed = seed; },
            "Derive the keys from N, so that runs repeat them (default: random per run)")
         ->option_text("N")
+        ->group(group);
+    app.add_option("--credentials-file", options.credentials_file,
+                   "Serve these keys instead of made-up ones: a JSON array of {AccessKeyId, "
+                   "SecretAccessKey, Token (optional)}, one entry per rotation, in turn "
+                   "(default: made-up keys)")
+        ->option_text("FILE")
         ->group(group);
 }
 
@@ -138,6 +154,58 @@ Result<std::vector<MockFault>> parse_faults(const std::vector<std::string>& spec
     return faults;
 }
 
+Error credentials_file_error(const std::string& path, std::string why, std::string hint = {}) {
+    return make_error(ErrorKind::usage, fmt::format("invalid credentials file {}", path),
+                      std::move(why), std::move(hint));
+}
+
+// Why a file could not be opened, in the lowercase the messages use.
+std::string open_failure(int error_number) {
+    std::string why = error_number != 0 ? std::strerror(error_number) : "it cannot be opened";
+    why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));
+    return why;
+}
+
+Result<std::string> read_credentials_file(const std::string& path) {
+    errno = 0;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return fail(ErrorKind::usage, fmt::format("cannot read credentials file {}", path),
+                    open_failure(errno));
+    }
+    std::string text(kMaxCredentialsFile + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    if (in.bad()) {
+        wipe_string(text);
+        return fail(credentials_file_error(path, "it could not be read to the end"));
+    }
+    if (text.size() > kMaxCredentialsFile) {
+        wipe_string(text);
+        return fail(credentials_file_error(path, "it is larger than 1 MiB"));
+    }
+    return text;
+}
+
+// The keys of --credentials-file, or none when it is not given. Errors name the file and the
+// entry, never a value.
+Result<std::vector<Credentials>> load_fixed_credentials(const std::string& path) {
+    if (path.empty()) {
+        return std::vector<Credentials>{};
+    }
+    auto text = read_credentials_file(path);
+    if (!text) {
+        return fail(std::move(text.error()));
+    }
+    auto credentials = parse_mock_credentials(*text);
+    wipe_string(*text);
+    if (!credentials) {
+        return fail(
+            credentials_file_error(path, credentials.error().why, credentials.error().hint));
+    }
+    return credentials;
+}
+
 std::uint64_t random_seed() {
     std::random_device device;
     return (std::uint64_t{device()} << 32) | device();
@@ -165,6 +233,14 @@ Result<MockImdsConfig> build_config(const MockImdsOptions& options) {
         return fail(ErrorKind::usage, "--no-role and --role contradict each other",
                     "one says no role is attached, the other names one", "give one of them");
     }
+    if (options.seed && !options.credentials_file.empty()) {
+        return fail(ErrorKind::usage, "--seed and --credentials-file contradict each other",
+                    "the seed makes up keys, the file gives them", "give one of them");
+    }
+    auto fixed = load_fixed_credentials(options.credentials_file);
+    if (!fixed) {
+        return fail(fixed.error());
+    }
 
     MockImdsConfig config = options.instance;
     config.host = listen->host;
@@ -174,6 +250,7 @@ Result<MockImdsConfig> build_config(const MockImdsOptions& options) {
     config.rotation = *rotation;
     config.faults = std::move(*faults);
     config.seed = options.seed.value_or(random_seed());
+    config.fixed_credentials = std::move(*fixed);
     return config;
 }
 
@@ -207,6 +284,10 @@ void announce(const MockImdsServer& server, const MockImdsConfig& config, const 
              server.endpoint());
     for (const auto& fault : config.faults) {
         log.info("mock-imds: fault armed: {}", format_mock_fault(fault));
+    }
+    for (const auto& keys : config.fixed_credentials) {
+        log.info("mock-imds: serving key {}{}", redact_key_id(keys.access_key_id),
+                 keys.has_session_token() ? " with a session token" : " without a session token");
     }
 }
 

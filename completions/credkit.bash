@@ -18,8 +18,8 @@ _credkit_command_options() {
             ;;
         mock-imds)
             echo "-h --help --listen --port-file --role --no-role --lifetime --rotate-every"
-            echo "--seed --region --availability-zone --instance-id --account-id --allow-v1"
-            echo "--fault $_credkit_common_options"
+            echo "--seed --credentials-file --region --availability-zone --instance-id"
+            echo "--account-id --allow-v1 --fault $_credkit_common_options"
             ;;
         *)
             echo "$_credkit_global_options"
@@ -33,7 +33,7 @@ _credkit_takes_value() {
         --config | -f | --format | -o | --output | --mode | --profile | --imds-endpoint | \
             --imds-mode | --imds-timeout | --imds-attempts | --imds-token-ttl | --role | \
             --listen | --port-file | --lifetime | --rotate-every | --seed | --region | \
-            --availability-zone | --instance-id | --account-id | --fault)
+            --availability-zone | --instance-id | --account-id | --fault | --credentials-file)
             return 0
             ;;
     esac
@@ -86,7 +86,7 @@ _credkit() {
     done
 
     case $prev in
-        --config | -o | --output | --port-file)
+        --config | -o | --output | --port-file | --credentials-file)
             compopt -o filenames 2>/dev/null
             local IFS=$'\n'
             COMPREPLY=($(compgen -f -- "$cur"))

@@ -60,6 +60,8 @@ complete -c credkit -n "__fish_seen_subcommand_from mock-imds" -l rotate-every -
     -d "How often new credentials appear"
 complete -c credkit -n "__fish_seen_subcommand_from mock-imds" -l seed -x \
     -d "Derive the keys from N"
+complete -c credkit -n "__fish_seen_subcommand_from mock-imds" -l credentials-file -r -F \
+    -d "Serve the keys in this JSON file"
 complete -c credkit -n "__fish_seen_subcommand_from mock-imds" -l region -x \
     -d "Region the instance runs in"
 complete -c credkit -n "__fish_seen_subcommand_from mock-imds" -l availability-zone -x \

@@ -84,6 +84,107 @@ Result<void> read_imds(const YAML::Node& node, ImdsOverrides& imds,
     return {};
 }
 
+constexpr std::string_view kOutputKeys =
+    "path, format, section (or profile), mode, owner, host_base, host_bucket, bucket_location";
+
+Result<void> read_output_key(const std::string& key, const YAML::Node& value, OutputConfig& output,
+                             const std::filesystem::path& path) {
+    auto text = scalar(value, path, "outputs." + key);
+    if (!text) {
+        return fail(text.error());
+    }
+    const std::pair<std::string_view, std::optional<std::string>*> optional_keys[] = {
+        {"format", &output.format},
+        {"section", &output.section},
+        {"profile", &output.section},
+        {"mode", &output.mode},
+        {"owner", &output.owner},
+        {"host_base", &output.host_base},
+        {"host_bucket", &output.host_bucket},
+        {"bucket_location", &output.bucket_location},
+    };
+    if (key == "path") {
+        output.path = *text;
+        return {};
+    }
+    for (const auto& [name, field] : optional_keys) {
+        if (key == name) {
+            *field = *text;
+            return {};
+        }
+    }
+    return fail(config_error(path, value.Mark(), fmt::format("unknown key 'outputs.{}'", key),
+                             fmt::format("keys of an output: {}", kOutputKeys)));
+}
+
+Result<void> read_outputs(const YAML::Node& node, std::vector<OutputConfig>& outputs,
+                          const std::filesystem::path& path) {
+    if (!node.IsSequence()) {
+        return fail(config_error(path, node.Mark(), "outputs must be a list of files",
+                                 "write each output as '- path: FILE'"));
+    }
+    for (const auto& item : node) {
+        if (!item.IsMap()) {
+            return fail(config_error(path, item.Mark(), "each output must be a mapping"));
+        }
+        OutputConfig output;
+        output.line = item.Mark().line + 1;
+        for (const auto& entry : item) {
+            auto read = read_output_key(entry.first.Scalar(), entry.second, output, path);
+            if (!read) {
+                return fail(read.error());
+            }
+        }
+        if (output.path.empty()) {
+            return fail(config_error(path, item.Mark(), "an output has no path"));
+        }
+        outputs.push_back(std::move(output));
+    }
+    return {};
+}
+
+Result<void> read_watch(const YAML::Node& node, WatchConfig& watch,
+                        const std::filesystem::path& path) {
+    if (!node.IsMap()) {
+        return fail(config_error(path, node.Mark(), "watch must be a mapping of settings"));
+    }
+    for (const auto& entry : node) {
+        const std::string key = entry.first.Scalar();
+        auto text = scalar(entry.second, path, "watch." + key);
+        if (!text) {
+            return fail(text.error());
+        }
+        if (key == "refresh_margin") {
+            watch.refresh_margin = *text;
+        } else if (key == "max_interval") {
+            watch.max_interval = *text;
+        } else {
+            return fail(config_error(path, entry.first.Mark(),
+                                     fmt::format("unknown key 'watch.{}'", key),
+                                     "keys under watch: refresh_margin, max_interval"));
+        }
+    }
+    return {};
+}
+
+Result<void> read_section(const std::string& key, const YAML::Node& value, ConfigFile& config) {
+    if (key == "imds") {
+        return read_imds(value, config.imds, config.path);
+    }
+    if (key == "outputs") {
+        return read_outputs(value, config.outputs, config.path);
+    }
+    if (key == "watch") {
+        return read_watch(value, config.watch, config.path);
+    }
+    auto text = scalar(value, config.path, key);
+    if (!text) {
+        return fail(text.error());
+    }
+    config.source = *text;
+    return {};
+}
+
 Result<YAML::Node> load_yaml(std::string_view text, const std::filesystem::path& path) {
     try {
         return YAML::Load(std::string(text));
@@ -108,11 +209,11 @@ Result<ConfigFile> parse_config(std::string_view text, const std::filesystem::pa
     }
     for (const auto& entry : *root) {
         const std::string key = entry.first.Scalar();
-        if (key != "imds") {
+        if (key != "imds" && key != "outputs" && key != "watch" && key != "source") {
             return fail(config_error(path, entry.first.Mark(), fmt::format("unknown key '{}'", key),
-                                     "known sections: imds"));
+                                     "known keys: imds, source, watch, outputs"));
         }
-        if (auto read = read_imds(entry.second, config.imds, path); !read) {
+        if (auto read = read_section(key, entry.second, config); !read) {
             return fail(read.error());
         }
     }

@@ -9,6 +9,19 @@
 //     token_ttl: 6h
 //     allow_imdsv1: false
 //     role: my-role
+//   source: imds            # where write-s3cfg takes credentials from
+//   watch:
+//     refresh_margin: 15m
+//     max_interval: 1h
+//   outputs:                # the files write-s3cfg keeps in step
+//     - path: /run/credkit/hts.s3cfg
+//       format: s3cfg       # or aws-credentials, env, credential-process
+//       section: default    # s3cfg section, or the profile of an aws-credentials file
+//       mode: "0640"
+//       owner: app:app
+//       host_base: s3.eu-west-1.amazonaws.com
+//       host_bucket: "%(bucket)s.s3.eu-west-1.amazonaws.com"
+//       bucket_location: eu-west-1
 //
 // Unknown keys are errors that name the file and line, so that a typo is not silently ignored.
 #pragma once
@@ -17,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "credkit/environment.hpp"
 #include "credkit/error.hpp"
@@ -26,9 +40,30 @@ namespace credkit {
 
 inline constexpr std::string_view kSystemConfigPath = "/etc/credkit/config.yaml";
 
+// One file write-s3cfg maintains, as written in the config; checked when used.
+struct OutputConfig {
+    std::string path;
+    std::optional<std::string> format;
+    std::optional<std::string> section;  // "profile" is accepted as the same key
+    std::optional<std::string> mode;
+    std::optional<std::string> owner;
+    std::optional<std::string> host_base;
+    std::optional<std::string> host_bucket;
+    std::optional<std::string> bucket_location;
+    int line = 0;  // where the entry starts, for messages
+};
+
+struct WatchConfig {
+    std::optional<std::string> refresh_margin;
+    std::optional<std::string> max_interval;
+};
+
 struct ConfigFile {
     std::filesystem::path path;
     ImdsOverrides imds;
+    std::optional<std::string> source;
+    WatchConfig watch;
+    std::vector<OutputConfig> outputs;
 };
 
 // Parses config text; `path` only names the file in messages.

@@ -120,35 +120,13 @@ std::string render_shell(const Credentials& credentials, const ShellSyntax& synt
     return text;
 }
 
-// Exactly these four keys: htslib's refresh re-reads them and misreads a section that holds
-// any other key.
-std::string render_ini(const Credentials& credentials, const RenderOptions& options) {
-    std::string text = fmt::format("[{}]\n", options.section);
-    text += fmt::format("aws_access_key_id = {}\n", credentials.access_key_id);
-    text += fmt::format("aws_secret_access_key = {}\n", credentials.secret_access_key.reveal());
-    if (credentials.has_session_token()) {
-        text += fmt::format("aws_session_token = {}\n", credentials.session_token.reveal());
-    }
-    if (credentials.expiration) {
-        text += fmt::format("expiry_time = {}\n", format_rfc3339(*credentials.expiration));
-    }
-    return text;
-}
-
-// The expiry is a comment, not an expiry_time key: htslib ignores it in an s3cfg and s3cmd
-// does not know it, so a key would only suggest a refresh that never happens.
-std::string render_s3cfg(const Credentials& credentials, const RenderOptions& options) {
-    std::string text = fmt::format("[{}]\n", options.section);
-    text += fmt::format("access_key = {}\n", credentials.access_key_id);
-    text += fmt::format("secret_key = {}\n", credentials.secret_access_key.reveal());
-    if (credentials.has_session_token()) {
-        text += fmt::format("access_token = {}\n", credentials.session_token.reveal());
-    }
-    if (credentials.expiration) {
-        text += fmt::format("# credkit: credentials expire at {}\n",
-                            format_rfc3339(*credentials.expiration));
-    }
-    return text;
+// Renders one section into a new document, so that a fresh file and an updated one come out
+// the same.
+template <typename Apply>
+std::string render_section(const RenderOptions& options, Apply apply) {
+    IniDocument document;
+    apply(document, options.section);
+    return document.str();
 }
 
 // Wraps `value` in single quotes, writing each character listed in `special` as its
@@ -217,9 +195,13 @@ std::string render_credentials(const Credentials& credentials, CredentialFormat 
         case CredentialFormat::fish:
             return render_shell(credentials, kFish);
         case CredentialFormat::ini:
-            return render_ini(credentials, options);
+            return render_section(options, [&](IniDocument& document, const std::string& section) {
+                apply_aws_credentials(document, section, credentials);
+            });
         case CredentialFormat::s3cfg:
-            return render_s3cfg(credentials, options);
+            return render_section(options, [&](IniDocument& document, const std::string& section) {
+                apply_s3cfg(document, section, credentials);
+            });
     }
     return {};
 }
@@ -236,6 +218,42 @@ std::string fish_quote(std::string_view value) {
     static constexpr std::array<std::pair<char, std::string_view>, 2> kSpecial{
         {{'\\', R"(\\)"}, {'\'', R"(\')"}}};
     return quote_with(value, kSpecial);
+}
+
+void apply_s3cfg(IniDocument& document, const std::string& section, const Credentials& credentials,
+                 const S3cfgSettings& settings) {
+    document.set(section, "access_key", credentials.access_key_id);
+    document.set(section, "secret_key", credentials.secret_access_key.reveal());
+    if (credentials.has_session_token()) {
+        document.set(section, "access_token", credentials.session_token.reveal());
+    } else {
+        document.remove(section, "access_token");
+    }
+    const auto set_if_given = [&](std::string_view key, const std::optional<std::string>& value) {
+        if (value) {
+            document.set(section, key, *value);
+        }
+    };
+    set_if_given("host_base", settings.host_base);
+    set_if_given("host_bucket", settings.host_bucket);
+    set_if_given("bucket_location", settings.bucket_location);
+    document.set_comment(section, kS3cfgExpiryPrefix,
+                         credentials.expiration
+                             ? "expire at " + format_rfc3339(*credentials.expiration)
+                             : std::string("do not expire"));
+}
+
+void apply_aws_credentials(IniDocument& document, const std::string& section,
+                           const Credentials& credentials) {
+    document.keep_only(section, {});
+    document.set(section, "aws_access_key_id", credentials.access_key_id);
+    document.set(section, "aws_secret_access_key", credentials.secret_access_key.reveal());
+    if (credentials.has_session_token()) {
+        document.set(section, "aws_session_token", credentials.session_token.reveal());
+    }
+    if (credentials.expiration) {
+        document.set(section, "expiry_time", format_rfc3339(*credentials.expiration));
+    }
 }
 
 }  // namespace credkit

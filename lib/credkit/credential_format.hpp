@@ -3,11 +3,13 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "credkit/credentials.hpp"
 #include "credkit/error.hpp"
+#include "credkit/ini_document.hpp"
 
 namespace credkit {
 
@@ -54,5 +56,27 @@ std::string render_credentials(const Credentials& credentials, CredentialFormat 
 std::string shell_quote(std::string_view value);
 // Quotes a value for fish.
 std::string fish_quote(std::string_view value);
+
+// Optional s3cfg settings written beside the credentials when given.
+struct S3cfgSettings {
+    std::optional<std::string> host_base;        // HOST[:PORT]
+    std::optional<std::string> host_bucket;      // e.g. %(bucket)s.s3.amazonaws.com
+    std::optional<std::string> bucket_location;  // region
+};
+
+// The comment line that records the expiry in an s3cfg, which htslib and s3cmd ignore:
+// "# credkit: credentials expire at 2026-12-03T21:16:57Z".
+inline constexpr std::string_view kS3cfgExpiryPrefix = "# credkit: credentials ";
+
+// Sets the credential keys of one s3cfg section: access_key, secret_key, access_token (removed
+// when there is no token), the settings given, and the expiry comment.
+void apply_s3cfg(IniDocument& document, const std::string& section, const Credentials& credentials,
+                 const S3cfgSettings& settings = {});
+
+// Makes one AWS credentials section hold exactly aws_access_key_id, aws_secret_access_key,
+// aws_session_token and expiry_time (the last two when known): htslib refreshes from such a
+// section and misreads one with any other key.
+void apply_aws_credentials(IniDocument& document, const std::string& section,
+                           const Credentials& credentials);
 
 }  // namespace credkit

@@ -295,12 +295,25 @@ Result<void> validate_role(const std::optional<std::string>& role) {
                 "a role name is not empty and has no '/' or spaces");
 }
 
+Result<void> validate_fixed_credentials(const std::vector<Credentials>& fixed) {
+    for (std::size_t index = 0; index < fixed.size(); ++index) {
+        if (fixed[index].access_key_id.empty() || fixed[index].secret_access_key.empty()) {
+            return fail(ErrorKind::usage, "invalid fixed credentials",
+                        fmt::format("entry {} lacks a key id or a secret", index + 1));
+        }
+    }
+    return {};
+}
+
 Result<void> validate_config(const MockImdsConfig& config) {
     if (auto host = validate_listen_host(config); !host) {
         return host;
     }
     if (auto timing = validate_timing(config); !timing) {
         return timing;
+    }
+    if (auto fixed = validate_fixed_credentials(config.fixed_credentials); !fixed) {
+        return fixed;
     }
     return validate_role(config.role);
 }
@@ -341,7 +354,8 @@ Credentials generate_keys(std::uint64_t seed, std::int64_t generation) {
     return keys;
 }
 
-// The body IMDS answers for a role, its keys in the order IMDS writes them.
+// The body IMDS answers for a role, its keys in the order IMDS writes them. IMDS always sends
+// a Token; the mock leaves it out only for fixed long-term keys, which have none.
 std::string credentials_json(const Credentials& credentials) {
     nlohmann::ordered_json document;
     document["Code"] = "Success";
@@ -349,7 +363,9 @@ std::string credentials_json(const Credentials& credentials) {
     document["Type"] = "AWS-HMAC";
     document["AccessKeyId"] = credentials.access_key_id;
     document["SecretAccessKey"] = credentials.secret_access_key.reveal();
-    document["Token"] = credentials.session_token.reveal();
+    if (credentials.has_session_token()) {
+        document["Token"] = credentials.session_token.reveal();
+    }
     document["Expiration"] = format_rfc3339(credentials.expiration.value_or(TimePoint{}));
     return document.dump(2);
 }
@@ -363,6 +379,122 @@ std::optional<std::string> random_token() {
     const int length = EVP_EncodeBlock(text.data(), bytes.data(), static_cast<int>(bytes.size()));
     return std::string(reinterpret_cast<const char*>(text.data()),
                        static_cast<std::size_t>(length));
+}
+
+// ---- fixed credentials ----------------------------------------------------------------------
+
+constexpr std::array<std::string_view, 3> kCredentialMembers{"AccessKeyId", "SecretAccessKey",
+                                                             "Token"};
+constexpr std::string_view kCredentialsHint =
+    "write a JSON array of objects with AccessKeyId, SecretAccessKey and, for session "
+    "credentials, Token";
+
+// Finds the offset at which a text stops being JSON, without exceptions and keeping nothing of
+// what it reads (the text holds secrets).
+struct JsonErrorFinder final : nlohmann::json_sax<nlohmann::json> {
+    using json = nlohmann::json;
+
+    bool null() override { return true; }
+    bool boolean(bool /*value*/) override { return true; }
+    bool number_integer(json::number_integer_t /*value*/) override { return true; }
+    bool number_unsigned(json::number_unsigned_t /*value*/) override { return true; }
+    bool number_float(json::number_float_t /*value*/, const json::string_t& /*text*/) override {
+        return true;
+    }
+    bool string(json::string_t& /*value*/) override { return true; }
+    bool binary(json::binary_t& /*value*/) override { return true; }
+    bool start_object(std::size_t /*size*/) override { return true; }
+    bool key(json::string_t& /*name*/) override { return true; }
+    bool end_object() override { return true; }
+    bool start_array(std::size_t /*size*/) override { return true; }
+    bool end_array() override { return true; }
+    bool parse_error(std::size_t position, const std::string& /*token*/,
+                     const nlohmann::detail::exception& /*error*/) override {
+        offset = position;
+        return false;
+    }
+
+    std::size_t offset = 0;
+};
+
+// "line L, column C" of the character just before `offset` (the one the parser stopped at).
+std::string text_position(std::string_view text, std::size_t offset) {
+    const std::string_view before = text.substr(0, std::min(offset, text.size()));
+    const auto line = 1 + std::ranges::count(before, '\n');
+    const auto line_start = before.rfind('\n');
+    const auto column =
+        line_start == std::string_view::npos ? before.size() : before.size() - line_start - 1;
+    return fmt::format("line {}, column {}", line, std::max<std::size_t>(column, 1));
+}
+
+std::unexpected<Error> credentials_error(std::string why,
+                                         std::string_view hint = kCredentialsHint) {
+    return fail(ErrorKind::usage, "invalid credentials", std::move(why), std::string(hint));
+}
+
+// A key id, secret or token as a string. Spaces and control characters are refused: no real
+// key has them, and they would break the files clients write from the keys.
+Result<std::string> credential_member(const nlohmann::json& entry, const std::string& name,
+                                      std::size_t number) {
+    const auto found = entry.find(name);
+    if (found == entry.end()) {
+        return credentials_error(fmt::format("entry {}: {} is missing", number, name));
+    }
+    if (!found->is_string()) {
+        return credentials_error(fmt::format("entry {}: {} is not a string", number, name));
+    }
+    const auto& value = found->get_ref<const std::string&>();
+    if (value.empty()) {
+        return credentials_error(
+            fmt::format("entry {}: {} is empty", number, name),
+            name == "Token" ? "leave Token out for keys without one" : kCredentialsHint);
+    }
+    const auto unprintable = [](unsigned char c) { return c <= ' ' || c == 0x7f; };
+    if (std::ranges::any_of(value, unprintable)) {
+        return credentials_error(
+            fmt::format("entry {}: {} holds spaces or control characters", number, name));
+    }
+    return value;
+}
+
+Result<void> check_member_names(const nlohmann::json& entry, std::size_t number) {
+    for (const auto& [name, value] : entry.items()) {
+        if (std::ranges::find(kCredentialMembers, name) == kCredentialMembers.end()) {
+            return credentials_error(fmt::format("entry {}: unknown member '{}'", number, name),
+                                     name == "SessionToken"
+                                         ? "the session token's member is Token, as IMDS names it"
+                                         : kCredentialsHint);
+        }
+    }
+    return {};
+}
+
+Result<Credentials> parse_credentials_entry(const nlohmann::json& entry, std::size_t number) {
+    if (!entry.is_object()) {
+        return credentials_error(fmt::format("entry {} is not an object", number));
+    }
+    if (auto names = check_member_names(entry, number); !names) {
+        return fail(names.error());
+    }
+    auto key_id = credential_member(entry, "AccessKeyId", number);
+    if (!key_id) {
+        return fail(key_id.error());
+    }
+    auto secret = credential_member(entry, "SecretAccessKey", number);
+    if (!secret) {
+        return fail(secret.error());
+    }
+    Credentials credentials;
+    credentials.access_key_id = std::move(*key_id);
+    credentials.secret_access_key = Secret(std::move(*secret));
+    if (entry.contains("Token")) {
+        auto token = credential_member(entry, "Token", number);
+        if (!token) {
+            return fail(token.error());
+        }
+        credentials.session_token = Secret(std::move(*token));
+    }
+    return credentials;
 }
 
 // ---- requests -------------------------------------------------------------------------------
@@ -556,6 +688,28 @@ Result<MockListenAddress> parse_listen_address(std::string_view text) {
     return MockListenAddress{without_brackets(host), static_cast<std::uint16_t>(*port)};
 }
 
+Result<std::vector<Credentials>> parse_mock_credentials(std::string_view json) {
+    const auto document = nlohmann::json::parse(json, nullptr, false);
+    if (document.is_discarded()) {
+        JsonErrorFinder finder;
+        nlohmann::json::sax_parse(json, &finder);
+        return credentials_error(
+            fmt::format("not valid JSON at {}", text_position(json, finder.offset)));
+    }
+    if (!document.is_array() || document.empty()) {
+        return credentials_error("the top level is not a non-empty array");
+    }
+    std::vector<Credentials> all;
+    for (std::size_t index = 0; index < document.size(); ++index) {
+        auto entry = parse_credentials_entry(document[index], index + 1);
+        if (!entry) {
+            return fail(entry.error());
+        }
+        all.push_back(std::move(*entry));
+    }
+    return all;
+}
+
 // ---- the server -----------------------------------------------------------------------------
 
 class MockImdsServer::Impl {
@@ -595,6 +749,7 @@ private:
     void serve_role_list(const std::string& path, httplib::Response& response);
     void serve_credentials(const std::string& path, httplib::Response& response);
     std::string credentials_body(const std::string& path);
+    [[nodiscard]] Credentials keys_for(std::int64_t generation) const;
     [[nodiscard]] Credentials credentials_at(TimePoint now) const;
     [[nodiscard]] Credentials expired_credentials(TimePoint now) const;
     [[nodiscard]] std::string identity_document() const;
@@ -913,12 +1068,26 @@ std::string MockImdsServer::Impl::credentials_body(const std::string& path) {
     return body;
 }
 
+// The fixed keys in turn when there are any, else keys made up for the generation.
+Credentials MockImdsServer::Impl::keys_for(std::int64_t generation) const {
+    const auto& fixed = config_.fixed_credentials;
+    if (fixed.empty()) {
+        return generate_keys(config_.seed, generation);
+    }
+    const Credentials& entry = fixed[static_cast<std::size_t>(generation) % fixed.size()];
+    Credentials keys;
+    keys.access_key_id = entry.access_key_id;
+    keys.secret_access_key = entry.secret_access_key;
+    keys.session_token = entry.session_token;
+    return keys;
+}
+
 // Generation g starts at started + g * rotation and lives `lifetime`; since the lifetime is
 // longer than the rotation interval, new keys appear before the old expire and the keys served
 // are always valid for at least lifetime - rotation.
 Credentials MockImdsServer::Impl::credentials_at(TimePoint now) const {
     const std::int64_t generation = now < started_ ? 0 : (now - started_) / config_.rotation;
-    Credentials credentials = generate_keys(config_.seed, generation);
+    Credentials credentials = keys_for(generation);
     credentials.last_updated = started_ + generation * config_.rotation;
     credentials.expiration = *credentials.last_updated + config_.lifetime;
     return credentials;

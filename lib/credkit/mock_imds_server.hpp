@@ -4,7 +4,8 @@
 //
 // Time comes from an injected Clock, so tests drive token expiry and key rotation with
 // ManualClock. Delays and hangs are real waits, because the client's timeouts are real.
-// The credentials it serves are made up and valid nowhere, yet they are still never logged.
+// The credentials it serves are made up and valid nowhere, unless a test hands it keys that a
+// real service accepts (fixed_credentials); either way they are never logged.
 #pragma once
 
 #include <chrono>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "credkit/clock.hpp"
+#include "credkit/credentials.hpp"
 #include "credkit/duration.hpp"
 #include "credkit/error.hpp"
 #include "credkit/logger.hpp"
@@ -65,6 +67,14 @@ struct MockListenAddress {
 // Reads "HOST:PORT" or "[IPV6]:PORT", as --listen takes it. A usage error otherwise.
 Result<MockListenAddress> parse_listen_address(std::string_view text);
 
+// Reads the JSON that --credentials-file holds: a non-empty array of objects with the members
+// AccessKeyId, SecretAccessKey and, for session credentials, Token, e.g.
+//   [{"AccessKeyId": "ASIA...", "SecretAccessKey": "...", "Token": "..."}]
+// Other members are refused, so that a misspelt "SessionToken" is not silently dropped.
+// Errors are usage errors naming the entry, the member and the line; the text holds secrets,
+// so no error quotes any of it.
+Result<std::vector<Credentials>> parse_mock_credentials(std::string_view json);
+
 inline constexpr std::string_view kMockDefaultRole = "credkit-demo-role";
 
 struct MockImdsConfig {
@@ -78,6 +88,11 @@ struct MockImdsConfig {
     Seconds lifetime = std::chrono::hours(6);  // how long each set of credentials is valid
     Seconds rotation = std::chrono::hours(1);  // how often new credentials appear
     std::uint64_t seed = 0;                    // the keys follow from the seed and generation
+    // Keys to serve instead of made-up ones, for tests that need keys a real service accepts:
+    // generation g serves entry g % size. Only the key id, secret and token are used; the times
+    // follow the rotation model as for made-up keys. A document for keys without a token has
+    // no Token member. Empty: the keys are made up from the seed.
+    std::vector<Credentials> fixed_credentials;
 
     std::string region = "us-east-1";
     std::string availability_zone;  // empty: the region followed by "a"

@@ -13,6 +13,7 @@
 #include <functional>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -67,6 +68,8 @@ struct RefreshJob {
 
 class Refresher {
 public:
+    // A jitter_seed of 0 seeds from std::random_device, so that a fleet started at once spreads
+    // out; tests pass a fixed seed to get the same waits on every run.
     Refresher(RefreshPolicy policy, RefreshJob job, Clock& clock, Waiter& waiter,
               StatusNotifier& notifier, const Logger& log, std::uint64_t jitter_seed = 0);
 
@@ -82,7 +85,23 @@ public:
     [[nodiscard]] int consecutive_failures() const { return failures_; }
 
 private:
-    // (left to the implementation)
+    struct Written;
+
+    Result<Written> attempt();
+    Clock::TimePoint after_success(const Written& written, Clock::TimePoint now);
+    Clock::TimePoint after_failure(const Error& error, Clock::TimePoint now);
+    Clock::TimePoint schedule_after_success(const Written& written, Clock::TimePoint now);
+    [[nodiscard]] bool inside_margin(Clock::TimePoint due, Clock::TimePoint now) const;
+    Clock::TimePoint retry_time(int attempt, Clock::TimePoint now);
+    Clock::Duration backoff(int attempt) const;
+    Clock::Duration jittered(Clock::Duration wait);
+    void report_failure(const Error& error, Clock::Duration wait);
+    void report_success(const Written& written, Clock::TimePoint now);
+    Clock::TimePoint reload_and_refresh();
+    void arm_watchdog();
+    void ping_watchdog_if_due();
+    [[nodiscard]] Clock::TimePoint wake_time(Clock::TimePoint next) const;
+
     RefreshPolicy policy_;
     RefreshJob job_;
     Clock& clock_;
@@ -92,6 +111,19 @@ private:
     std::mt19937_64 jitter_;
     std::optional<TimePoint> written_expiry_;
     int failures_ = 0;
+    // When the next refresh was asked for (brought forward by jitter, or a retry), and when the
+    // last successful refresh found the next one due.
+    Clock::TimePoint next_;
+    Clock::TimePoint due_;
+    // Successful refreshes in a row that found the credentials already inside the refresh
+    // margin: the source has not rotated them yet, and is asked again with backoff.
+    int unrotated_ = 0;
+    // Identities (what + why) of the failures warned about since the last success.
+    std::set<std::string> reported_;
+    bool ready_ = false;
+    // Half the watchdog interval, when a watchdog is armed, and when the next ping is due.
+    std::optional<Clock::Duration> watchdog_every_;
+    Clock::TimePoint watchdog_due_;
 };
 
 }  // namespace credkit

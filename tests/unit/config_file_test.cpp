@@ -81,3 +81,43 @@ TEST_CASE("config file is read from the path given") {
 }
 
 }  // namespace credkit
+
+namespace credkit {
+
+TEST_CASE("config file lists the outputs write-s3cfg keeps, with their lines") {
+    auto config = parse_config(R"(source: imds
+watch:
+  refresh_margin: 20m
+outputs:
+  - path: /run/hts.s3cfg
+    host_base: 127.0.0.1:9000
+  - path: /run/credentials
+    format: aws-credentials
+    profile: hts
+    mode: "0640"
+)",
+                               "c.yaml");
+
+    REQUIRE(config.has_value());
+    CHECK(config->source == "imds");
+    CHECK(config->watch.refresh_margin == "20m");
+    REQUIRE(config->outputs.size() == 2);
+    CHECK(config->outputs[0].path == "/run/hts.s3cfg");
+    CHECK(config->outputs[0].host_base == "127.0.0.1:9000");
+    CHECK(config->outputs[0].line == 5);
+    CHECK(config->outputs[1].format == "aws-credentials");
+    CHECK(config->outputs[1].section == "hts");
+    CHECK(config->outputs[1].mode == "0640");
+}
+
+TEST_CASE("config file rejects unknown output keys and outputs without a path") {
+    CHECK(parse_config("outputs:\n  - path: /x\n    secton: a\n", "c.yaml").error().why ==
+          "unknown key 'outputs.secton'");
+    CHECK(parse_config("outputs:\n  - format: env\n", "c.yaml").error().why ==
+          "an output has no path");
+    CHECK(parse_config("outputs: /x\n", "c.yaml").error().why == "outputs must be a list of files");
+    CHECK(parse_config("watch:\n  every: 5m\n", "c.yaml").error().why ==
+          "unknown key 'watch.every'");
+}
+
+}  // namespace credkit

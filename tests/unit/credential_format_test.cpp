@@ -262,14 +262,15 @@ TEST_CASE("s3cfg holds the s3cmd keys and the expiry comment credkit reads back"
           "# credkit: credentials expire at 2026-12-03T21:16:57Z\n");
 }
 
-TEST_CASE("s3cfg without a token or expiry has neither the token key nor the comment") {
+TEST_CASE("s3cfg without a token or expiry has no token key and says the keys do not expire") {
     const std::string text =
         render_credentials(long_term_credentials(), CredentialFormat::s3cfg, {.section = "vcf"});
 
     CHECK(text ==
           "[vcf]\n"
           "access_key = AKIAIOSFODNN7EXAMPLE\n"
-          "secret_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n");
+          "secret_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+          "# credkit: credentials do not expire\n");
 }
 
 TEST_CASE("every format name reads back as its format") {

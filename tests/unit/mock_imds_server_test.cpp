@@ -49,6 +49,14 @@ MockImdsConfig with_faults(std::initializer_list<std::string_view> specs) {
     return config;
 }
 
+Credentials fixed_keys(std::string key_id, std::string secret, std::string token = "") {
+    Credentials keys;
+    keys.access_key_id = std::move(key_id);
+    keys.secret_access_key = Secret(std::move(secret));
+    keys.session_token = Secret(std::move(token));
+    return keys;
+}
+
 // A started server on a free loopback port, driven by a manual clock, with a client for it.
 struct MockImds {
     explicit MockImds(MockImdsConfig config = {}) : server(std::move(config), clock) {
@@ -335,6 +343,78 @@ TEST_CASE("mock imds: the same seed gives the same keys and another seed other k
 
     CHECK(again.credentials()["AccessKeyId"] == key_id);
     CHECK(other.credentials()["AccessKeyId"] != key_id);
+}
+
+TEST_CASE("mock imds: fixed credentials are served in turn, one entry per rotation") {
+    MockImdsConfig config;
+    config.fixed_credentials = {fixed_keys("ASIAFIXEDFIRST00AAAA", "secret-a", "token-a"),
+                                fixed_keys("ASIAFIXEDSECOND0BBBB", "secret-b", "token-b")};
+    MockImds imds(config);
+
+    const nlohmann::json first = imds.credentials();
+    imds.clock.advance(hours(1));
+    const nlohmann::json second = imds.credentials();
+    imds.clock.advance(hours(1));
+    const nlohmann::json third = imds.credentials();
+
+    CHECK(first["AccessKeyId"] == "ASIAFIXEDFIRST00AAAA");
+    CHECK(first["SecretAccessKey"] == "secret-a");
+    CHECK(first["Token"] == "token-a");
+    CHECK(second["AccessKeyId"] == "ASIAFIXEDSECOND0BBBB");
+    CHECK(second["SecretAccessKey"] == "secret-b");
+    CHECK(second["Token"] == "token-b");
+    CHECK(third["AccessKeyId"] == "ASIAFIXEDFIRST00AAAA");
+}
+
+TEST_CASE("mock imds: fixed credentials get their times from the rotation model") {
+    MockImdsConfig config;
+    config.fixed_credentials = {fixed_keys("ASIAFIXEDFIRST00AAAA", "secret-a", "token-a")};
+    config.lifetime = minutes(15);
+    config.rotation = minutes(5);
+    MockImds imds(config);
+
+    imds.clock.advance(minutes(7));
+    const nlohmann::json credentials = imds.credentials();
+
+    CHECK(credentials["Code"] == "Success");
+    CHECK(credentials["LastUpdated"] == format_rfc3339(start_seconds() + minutes(5)));
+    CHECK(credentials["Expiration"] == format_rfc3339(start_seconds() + minutes(20)));
+}
+
+TEST_CASE("mock imds: fixed keys without a session token are served without a Token member") {
+    MockImdsConfig config;
+    config.fixed_credentials = {fixed_keys("AKIALONGTERMKEY0CCCC", "secret-c")};
+    MockImds imds(config);
+
+    const nlohmann::json credentials = imds.credentials();
+
+    CHECK(credentials["AccessKeyId"] == "AKIALONGTERMKEY0CCCC");
+    CHECK(credentials["SecretAccessKey"] == "secret-c");
+    CHECK_FALSE(credentials.contains("Token"));
+}
+
+TEST_CASE("mock imds: an expired fault applies to fixed credentials too") {
+    MockImdsConfig config = with_faults({"expired"});
+    config.fixed_credentials = {fixed_keys("ASIAFIXEDFIRST00AAAA", "secret-a", "token-a")};
+    MockImds imds(config);
+
+    const nlohmann::json credentials = imds.credentials();
+
+    CHECK(credentials["AccessKeyId"] == "ASIAFIXEDFIRST00AAAA");
+    CHECK(credentials["Expiration"] == format_rfc3339(imds.clock.now_seconds() - hours(1)));
+}
+
+TEST_CASE("mock imds: fixed credentials without a key id or a secret are refused at start") {
+    ManualClock clock(start_time());
+    MockImdsConfig config;
+    config.fixed_credentials = {fixed_keys("ASIAFIXEDFIRST00AAAA", "")};
+    MockImdsServer server(config, clock);
+
+    auto started = server.start();
+
+    REQUIRE_FALSE(started);
+    CHECK(started.error().kind == ErrorKind::usage);
+    CHECK(started.error().why.find("entry 1") != std::string::npos);
 }
 
 // ---- instance metadata ----------------------------------------------------------------------
@@ -683,6 +763,70 @@ TEST_CASE("mock fault spec: mistakes are usage errors that say what is wrong") {
         CHECK(fault.error().why.find(why) != std::string::npos);
         CHECK_FALSE(fault.error().hint.empty());
     }
+}
+
+// ---- credentials files ----------------------------------------------------------------------
+
+TEST_CASE("mock credentials file: entries are read in order, a token only where given") {
+    auto credentials = parse_mock_credentials(R"([
+        {"AccessKeyId": "ASIAFIXEDFIRST00AAAA", "SecretAccessKey": "secret-a", "Token": "tok"},
+        {"SecretAccessKey": "secret-b", "AccessKeyId": "AKIALONGTERMKEY0BBBB"}
+    ])");
+
+    REQUIRE(credentials);
+    REQUIRE(credentials->size() == 2);
+    CHECK((*credentials)[0].access_key_id == "ASIAFIXEDFIRST00AAAA");
+    CHECK((*credentials)[0].secret_access_key.reveal() == "secret-a");
+    CHECK((*credentials)[0].session_token.reveal() == "tok");
+    CHECK((*credentials)[1].access_key_id == "AKIALONGTERMKEY0BBBB");
+    CHECK((*credentials)[1].secret_access_key.reveal() == "secret-b");
+    CHECK_FALSE((*credentials)[1].has_session_token());
+}
+
+TEST_CASE("mock credentials file: mistakes are usage errors that name the entry, not a value") {
+    const std::pair<const char*, const char*> cases[] = {
+        {"{}", "not a non-empty array"},
+        {"[]", "not a non-empty array"},
+        {R"(["ASIAKEY"])", "entry 1 is not an object"},
+        {R"([{"AccessKeyId": "K", "SecretAccessKey": "hush"}, {"AccessKeyId": "K"}])",
+         "entry 2: SecretAccessKey is missing"},
+        {R"([{"SecretAccessKey": "hush"}])", "entry 1: AccessKeyId is missing"},
+        {R"([{"AccessKeyId": 7, "SecretAccessKey": "hush"}])",
+         "entry 1: AccessKeyId is not a string"},
+        {R"([{"AccessKeyId": "K", "SecretAccessKey": ""}])", "entry 1: SecretAccessKey is empty"},
+        {R"([{"AccessKeyId": "K", "SecretAccessKey": "hush", "Token": ""}])",
+         "entry 1: Token is empty"},
+        {R"([{"AccessKeyId": "K", "SecretAccessKey": "hu sh"}])",
+         "entry 1: SecretAccessKey holds spaces or control characters"},
+        {R"([{"AccessKeyId": "K", "SecretAccessKey": "hush", "SessionToken": "t"}])",
+         "entry 1: unknown member 'SessionToken'"},
+        {R"([{"AccessKeyId": "K", "SecretAccessKey": "hush", "Expiration": "x"}])",
+         "entry 1: unknown member 'Expiration'"},
+    };
+    for (const auto& [json, why] : cases) {
+        CAPTURE(json);
+
+        auto credentials = parse_mock_credentials(json);
+
+        REQUIRE_FALSE(credentials);
+        CHECK(credentials.error().kind == ErrorKind::usage);
+        CHECK(credentials.error().why.find(why) != std::string::npos);
+        CHECK_FALSE(credentials.error().hint.empty());
+        const std::string message =
+            credentials.error().what + credentials.error().why + credentials.error().hint;
+        CHECK(message.find("hush") == std::string::npos);
+        CHECK(message.find("hu sh") == std::string::npos);
+    }
+}
+
+TEST_CASE("mock credentials file: a JSON syntax error names its line and column, not the text") {
+    auto credentials =
+        parse_mock_credentials("[{\"AccessKeyId\": \"K\",\n  \"SecretAccessKey\": hush}]");
+
+    REQUIRE_FALSE(credentials);
+    CHECK(credentials.error().kind == ErrorKind::usage);
+    CHECK(credentials.error().why == "not valid JSON at line 2, column 22");
+    CHECK(credentials.error().why.find("hush") == std::string::npos);
 }
 
 // ---- listen addresses -----------------------------------------------------------------------
