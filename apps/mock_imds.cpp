@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -49,7 +50,7 @@ struct MockImdsOptions {
 };
 
 // A credentials file is a few hundred bytes per key pair; anything this big is a mistake.
-constexpr std::size_t kMaxCredentialsFile = 1024 * 1024;
+constexpr std::size_t kMaxCredentialsFile = std::size_t{1024} * 1024;
 
 void add_listen_options(CLI::App& app, MockImdsOptions& options) {
     app.add_option("--listen", options.listen,
@@ -167,6 +168,11 @@ std::string open_failure(int error_number) {
 }
 
 Result<std::string> read_credentials_file(const std::string& path) {
+    std::error_code ignored;
+    if (std::filesystem::is_directory(path, ignored)) {
+        return fail(ErrorKind::usage, fmt::format("cannot read credentials file {}", path),
+                    "it is a directory");
+    }
     errno = 0;
     std::ifstream in(path, std::ios::binary);
     if (!in) {

@@ -290,8 +290,12 @@ int run_once(Writer& writer, const WriteOptions& options) {
     if (!credentials) {
         return report(credentials.error(), log);
     }
-    if (auto ok = check_writable(*credentials, writer.clock().now_seconds()); !ok) {
+    const TimePoint now = writer.clock().now_seconds();
+    if (auto ok = check_writable(*credentials, now); !ok) {
         return report(ok.error(), log);
+    }
+    for (const auto& finding : check_freshness(*credentials, now)) {
+        log.warning("{}", finding.message);
     }
     auto changes = writer.write(*credentials, options.check);
     if (!changes) {

@@ -16,6 +16,12 @@ _credkit_command_options() {
             echo "-h --help -f --format -o --output --mode --profile --metadata"
             echo "$_credkit_imds_options $_credkit_common_options"
             ;;
+        write-s3cfg)
+            echo "-h --help -o --output --section --host-base --host-bucket --bucket-location"
+            echo "--mode --owner --also-credentials-file --credentials-profile --source --profile"
+            echo "--json --check --watch --refresh-margin --max-interval"
+            echo "$_credkit_imds_options $_credkit_common_options"
+            ;;
         mock-imds)
             echo "-h --help --listen --port-file --role --no-role --lifetime --rotate-every"
             echo "--seed --credentials-file --region --availability-zone --instance-id"
@@ -34,6 +40,11 @@ _credkit_takes_value() {
             --imds-mode | --imds-timeout | --imds-attempts | --imds-token-ttl | --role | \
             --listen | --port-file | --lifetime | --rotate-every | --seed | --region | \
             --availability-zone | --instance-id | --account-id | --fault | --credentials-file)
+            return 0
+            ;;
+        --section | --host-base | --host-bucket | --bucket-location | --owner | \
+            --also-credentials-file | --credentials-profile | --source | --refresh-margin | \
+            --max-interval)
             return 0
             ;;
     esac
@@ -86,7 +97,7 @@ _credkit() {
     done
 
     case $prev in
-        --config | -o | --output | --port-file | --credentials-file)
+        --config | -o | --output | --port-file | --credentials-file | --also-credentials-file)
             compopt -o filenames 2>/dev/null
             local IFS=$'\n'
             COMPREPLY=($(compgen -f -- "$cur"))
@@ -99,6 +110,10 @@ _credkit() {
             ;;
         --imds-mode)
             _credkit_reply "ipv4 ipv6" "$cur" "$prefix"
+            return 0
+            ;;
+        --source)
+            _credkit_reply "imds env profile s3cfg auto" "$cur" "$prefix"
             return 0
             ;;
         --mode)
@@ -118,7 +133,7 @@ _credkit() {
     fi
 
     if [[ -z $command && $cur != -* ]]; then
-        _credkit_reply "fetch-creds mock-imds" "$cur" ""
+        _credkit_reply "fetch-creds write-s3cfg mock-imds" "$cur" ""
         return 0
     fi
     _credkit_reply "$(_credkit_command_options "$command")" "$cur" ""

@@ -5,9 +5,11 @@
 complete -c credkit -f
 
 # Commands, offered until one is given.
-complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds mock-imds" -a fetch-creds \
+complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg mock-imds" -a fetch-creds \
     -d "Fetch the instance role's credentials from IMDS"
-complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds mock-imds" -a mock-imds \
+complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg mock-imds" \
+    -a write-s3cfg -d "Write credentials into an s3cfg for htslib and s3cmd, and keep it fresh"
+complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg mock-imds" -a mock-imds \
     -d "Run a local IMDSv2 server for demos and tests"
 
 # Global options, accepted before or after the command name.
@@ -43,6 +45,56 @@ complete -c credkit -n "__fish_seen_subcommand_from fetch-creds" -l imds-token-t
 complete -c credkit -n "__fish_seen_subcommand_from fetch-creds" -l allow-imdsv1 \
     -d "Fall back to IMDSv1 when the token request fails"
 complete -c credkit -n "__fish_seen_subcommand_from fetch-creds" -l role -x \
+    -d "Instance role to use"
+
+# credkit write-s3cfg
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -s o -l output -r -F \
+    -d "The s3cfg to keep fresh"
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l section -x \
+    -d "Section to write"
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l host-base -x \
+    -d "Also write host_base (S3 endpoint)"
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l host-bucket -x \
+    -d "Also write host_bucket (bucket host template)"
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l bucket-location -x \
+    -d "Also write bucket_location (region)"
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l mode -x -a "0600 0640 0644" \
+    -d "Permission mode of the files written"
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l owner -x -a "(__fish_complete_users)" \
+    -d "Owner of the files written, USER[:GROUP]"
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l also-credentials-file -r -F \
+    -d "Also keep an AWS credentials section with expiry_time"
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l credentials-profile -x \
+    -d "Profile section for the credentials file"
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l source -x \
+    -a "imds env profile s3cfg auto" \
+    -d "Where credentials come from"
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l profile -x \
+    -d "Profile for the profile, s3cfg and auto sources"
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l json \
+    -d "Print what changed as JSON"
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l check \
+    -d "Change nothing; exit 1 when a file would change"
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l watch \
+    -d "Keep running and keep the files fresh"
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l refresh-margin -x \
+    -d "With --watch, refresh this long before expiry"
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l max-interval -x \
+    -d "With --watch, refresh at least this often"
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l imds-endpoint -x \
+    -a "http://169.254.169.254 http://[fd00:ec2::254]" \
+    -d "Metadata service URL"
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l imds-mode -x -a "ipv4 ipv6" \
+    -d "Address family of the default endpoint"
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l imds-timeout -x \
+    -d "Time allowed per attempt"
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l imds-attempts -x \
+    -d "Tries per request"
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l imds-token-ttl -x \
+    -d "Lifetime of the session token"
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l allow-imdsv1 \
+    -d "Fall back to IMDSv1 when the token request fails"
+complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l role -x \
     -d "Instance role to use"
 
 # credkit mock-imds

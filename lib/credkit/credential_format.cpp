@@ -248,9 +248,9 @@ void apply_aws_credentials(IniDocument& document, const std::string& section,
     document.keep_only(section, {});
     document.set(section, "aws_access_key_id", credentials.access_key_id);
     document.set(section, "aws_secret_access_key", credentials.secret_access_key.reveal());
-    if (credentials.has_session_token()) {
-        document.set(section, "aws_session_token", credentials.session_token.reveal());
-    }
+    // Written even when empty: htslib's re-read only replaces the keys the file holds, so a
+    // missing line would leave it pairing new long-term keys with an old session token.
+    document.set(section, "aws_session_token", credentials.session_token.reveal());
     if (credentials.expiration) {
         document.set(section, "expiry_time", format_rfc3339(*credentials.expiration));
     }

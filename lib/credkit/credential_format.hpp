@@ -74,8 +74,8 @@ void apply_s3cfg(IniDocument& document, const std::string& section, const Creden
                  const S3cfgSettings& settings = {});
 
 // Makes one AWS credentials section hold exactly aws_access_key_id, aws_secret_access_key,
-// aws_session_token and expiry_time (the last two when known): htslib refreshes from such a
-// section and misreads one with any other key.
+// aws_session_token (empty for long-term keys) and expiry_time (when known): htslib refreshes
+// from such a section and misreads one with any other key.
 void apply_aws_credentials(IniDocument& document, const std::string& section,
                            const Credentials& credentials);
 

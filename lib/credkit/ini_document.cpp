@@ -214,8 +214,11 @@ void IniDocument::set(std::string_view section, std::string_view key, std::strin
     const std::string trimmed(trim(flat));
     std::vector<std::size_t> found = find_entries(section, key);
     if (found.empty()) {
+        // No trailing space after an empty value: some editors and linters strip it anyway.
+        const std::string text =
+            trimmed.empty() ? fmt::format("{} =", key) : fmt::format("{} = {}", key, trimmed);
         insert_line(insertion_point(section), Line{.kind = Line::Kind::entry,
-                                                   .text = fmt::format("{} = {}", key, trimmed),
+                                                   .text = text,
                                                    .section = std::string(section),
                                                    .key = std::string(key),
                                                    .value = trimmed});

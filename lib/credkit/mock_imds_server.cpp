@@ -689,6 +689,9 @@ Result<MockListenAddress> parse_listen_address(std::string_view text) {
 }
 
 Result<std::vector<Credentials>> parse_mock_credentials(std::string_view json) {
+    if (json.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+        return credentials_error("it is empty");
+    }
     const auto document = nlohmann::json::parse(json, nullptr, false);
     if (document.is_discarded()) {
         JsonErrorFinder finder;

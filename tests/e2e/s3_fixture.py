@@ -16,7 +16,6 @@ policies must allow the action. moto keeps no expiry for assumed-role keys, so a
 revoked here as AWS revokes sessions: an inline Deny-all policy on its role.
 """
 
-import contextlib
 import dataclasses
 import json
 import os
@@ -25,7 +24,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 
@@ -35,7 +33,7 @@ BUCKET = "credkit-vcf"
 REGION = "us-east-1"
 
 # The actions moto lets through unchecked: CreateUser, PutUserPolicy and CreateAccessKey for
-# the admin user. Change it with _create_admin.
+# the admin user. Keep it in step with _create_admin.
 _UNCHECKED_ACTIONS = 3
 
 _S3_POLICY = {
@@ -163,7 +161,9 @@ def write_s3cfg(path, keys, host_base, section="default"):
 
 
 def write_credentials_file(path, keys, expiry_time=None, profile="default"):
-    """An AWS shared credentials section with exactly the four keys htslib's refresh reads."""
+    """An AWS shared credentials section with exactly the four keys htslib's refresh reads.
+    The token line is written even when empty: a refresh leaves a key the file lacks as it
+    was, so only an empty value clears an old token."""
     lines = [f"[{profile}]", f"aws_access_key_id = {keys.access_key_id}",
              f"aws_secret_access_key = {keys.secret_access_key}",
              f"aws_session_token = {keys.session_token}"]
@@ -294,12 +294,17 @@ class MotoS3:
         with open(self._log.name) as f:
             return f.read()
 
-    def object_gets(self, key=None):
-        """How many GET requests for an object the server has answered, by status."""
+    def log_mark(self):
+        """A point in the request log, for object_gets(since=...)."""
+        return len(self.log_text())
+
+    def object_gets(self, key=None, since=0):
+        """{status: count} of the GET requests for an object (default: the VCF) the server has
+        answered, since a log_mark() or from the start."""
         pattern = re.compile(
             r'"GET /' + re.escape(f"{self.bucket}/{key or self.vcf_key}") + r'[? ][^"]*" (\d+)')
         counts = {}
-        for status in pattern.findall(self.log_text()):
+        for status in pattern.findall(self.log_text()[since:]):
             counts[int(status)] = counts.get(int(status), 0) + 1
         return counts
 
@@ -313,16 +318,14 @@ class MotoS3:
         import boto3
         from botocore.config import Config
 
-        extra = {}
-        if keys is not None:
-            extra = dict(aws_access_key_id=keys.access_key_id,
-                         aws_secret_access_key=keys.secret_access_key,
-                         aws_session_token=keys.session_token or None)
-        else:
-            extra = dict(aws_access_key_id="unchecked", aws_secret_access_key="unchecked")
+        if keys is None:  # for the unchecked actions only
+            keys = S3Keys("unchecked", "unchecked")
         return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint,
+                            aws_access_key_id=keys.access_key_id,
+                            aws_secret_access_key=keys.secret_access_key,
+                            aws_session_token=keys.session_token or None,
                             config=Config(s3={"addressing_style": "path"},
-                                          retries={"max_attempts": 1}), **extra)
+                                          retries={"max_attempts": 1}))
 
     def _name(self, prefix):
         self._serial += 1
@@ -362,8 +365,9 @@ class MotoS3:
             raise ValueError("these keys name neither a user nor a role")
 
     def refuses(self, keys):
-        """The error code moto answers a HEAD of the VCF signed with `keys`, or None when it
-        serves it. HEAD answers carry no body, so the code is read from a GET instead."""
+        """The error code moto answers a GET of the VCF's first byte signed with `keys`
+        (SignatureDoesNotMatch, InvalidToken, InvalidAccessKeyId, AccessDenied), or None when
+        it serves it."""
         from botocore.exceptions import ClientError
 
         try:
@@ -410,14 +414,3 @@ def tools_missing():
     return [tool for tool in ("moto_server", "tabix", "bgzip", "bcftools", "s3cmd")
             if shutil.which(tool) is None]
 
-
-@contextlib.contextmanager
-def moto_s3(workdir, **vcf_options):
-    """A VCF made in `workdir` and a MotoS3 serving it, for one `with` block."""
-    vcf = make_vcf(workdir, **vcf_options)
-    with MotoS3(workdir, vcf) as s3:
-        yield s3
-
-
-def python():
-    return sys.executable

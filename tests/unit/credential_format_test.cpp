@@ -242,13 +242,14 @@ TEST_CASE("ini holds exactly the four keys htslib refreshes from") {
           "expiry_time = 2026-12-03T21:16:57Z\n");
 }
 
-TEST_CASE("ini without a token or expiry holds only the key pair, in the default section") {
+TEST_CASE("ini without a token or expiry blanks the token so no old one survives a re-read") {
     const std::string text = render_credentials(long_term_credentials(), CredentialFormat::ini);
 
     CHECK(text ==
           "[default]\n"
           "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
-          "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n");
+          "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+          "aws_session_token =\n");
 }
 
 TEST_CASE("s3cfg holds the s3cmd keys and the expiry comment credkit reads back") {

@@ -12,7 +12,8 @@ namespace credkit {
 namespace {
 
 // What `s3cmd --configure` writes (s3cmd 2.3), with a few hand edits and comments on top.
-constexpr std::string_view kS3cfg = R"(# s3cmd configuration, written by s3cmd --configure
+constexpr std::string_view kS3cfg =
+    R"(# s3cmd configuration, written by s3cmd --configure
 # and then edited by hand.
 [default]
 access_key = AKIAIOSFODNN7EXAMPLE
@@ -45,9 +46,13 @@ follow_symlinks = False
 force = False
 get_continue = False
 gpg_command = /usr/bin/gpg
-gpg_decrypt = %(gpg_command)s -d --verbose --no-use-agent --batch --yes --passphrase-fd %(passphrase_fd)s -o %(output_file)s %(input_file)s
-gpg_encrypt = %(gpg_command)s -c --verbose --no-use-agent --batch --yes --passphrase-fd %(passphrase_fd)s -o %(output_file)s %(input_file)s
-gpg_passphrase =
+)"
+    // The two gpg lines are longer than this file's lines may be.
+    "gpg_decrypt = %(gpg_command)s -d --verbose --no-use-agent --batch --yes --passphrase-fd "
+    "%(passphrase_fd)s -o %(output_file)s %(input_file)s\n"
+    "gpg_encrypt = %(gpg_command)s -c --verbose --no-use-agent --batch --yes --passphrase-fd "
+    "%(passphrase_fd)s -o %(output_file)s %(input_file)s\n"
+    R"(gpg_passphrase =
 guess_mime_type = True
 host_base = s3.amazonaws.com
 host_bucket = %(bucket)s.s3.amazonaws.com

@@ -785,6 +785,8 @@ TEST_CASE("mock credentials file: entries are read in order, a token only where 
 
 TEST_CASE("mock credentials file: mistakes are usage errors that name the entry, not a value") {
     const std::pair<const char*, const char*> cases[] = {
+        {"", "it is empty"},
+        {" \n", "it is empty"},
         {"{}", "not a non-empty array"},
         {"[]", "not a non-empty array"},
         {R"(["ASIAKEY"])", "entry 1 is not an object"},

@@ -187,7 +187,7 @@ public:
 
     explicit ScriptedWaiter(ManualClock& clock) : clock_(clock) {}
 
-    void at(Clock::TimePoint when, Wake wake) {
+    void schedule(Clock::TimePoint when, Wake wake) {
         events_.push_back({when, wake});
         std::ranges::sort(events_, {}, &Event::when);
     }
@@ -284,7 +284,7 @@ struct Simulation {
     Refresher refresher() { return Refresher(policy, job(), clock, waiter, notifier, log, kSeed); }
 
     int run_until(Clock::TimePoint end) {
-        waiter.at(end, Wake::stop);
+        waiter.schedule(end, Wake::stop);
         return refresher().run();
     }
 
@@ -569,7 +569,7 @@ TEST_CASE("refresher retries before the written credentials expire, whatever the
 
 TEST_CASE("refresher reload re-reads the configuration and refreshes at once") {
     Simulation run;
-    run.waiter.at(kStart + 20min, Wake::reload);
+    run.waiter.schedule(kStart + 20min, Wake::reload);
 
     run.run_until(kStart + 30min);
 
@@ -585,7 +585,7 @@ TEST_CASE("refresher keeps the old configuration when a reload fails, and still 
     run.reload_error = make_error(ErrorKind::usage, "cannot read /etc/credkit.yaml",
                                   "line 3: "
                                   "unknown key 'outputz'");
-    run.waiter.at(kStart + 20min, Wake::reload);
+    run.waiter.schedule(kStart + 20min, Wake::reload);
 
     const int code = run.run_until(kStart + 30min);
 
@@ -739,13 +739,15 @@ class NotifySocket {
 public:
     NotifySocket() {
         char pattern[] = "/tmp/credkit-notify-XXXXXX";
-        directory_ = mkdtemp(pattern);
+        REQUIRE(mkdtemp(pattern) != nullptr);
+        directory_ = pattern;
         path_ = directory_ / "notify";
         fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        REQUIRE(fd_ >= 0);
         sockaddr_un address{};
         address.sun_family = AF_UNIX;
         std::strncpy(address.sun_path, path_.c_str(), sizeof(address.sun_path) - 1);
-        bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address));
+        REQUIRE(bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0);
         save("NOTIFY_SOCKET");
         save("WATCHDOG_USEC");
         save("WATCHDOG_PID");
