@@ -26,7 +26,7 @@ struct WriteOptions {
     std::optional<std::string> host_base;
     std::optional<std::string> host_bucket;
     std::optional<std::string> bucket_location;
-    std::string mode = "0600";
+    std::string mode;  // empty: 0600
     std::string owner;
     std::string credentials_file;
     std::string credentials_profile;
@@ -61,7 +61,7 @@ Result<OutputSpec> output_from_options(const WriteOptions& options, const std::s
     spec.format = OutputFormat::s3cfg;
     spec.section = default_section(options.section, env);
     spec.s3cfg = {options.host_base, options.host_bucket, options.bucket_location};
-    auto mode = parse_file_mode(options.mode);
+    auto mode = parse_file_mode(options.mode.empty() ? "0600" : options.mode);
     if (!mode) {
         return fail(std::move(mode.error()).within("--mode"));
     }
@@ -106,6 +106,24 @@ Result<OutputSpec> output_from_config(const OutputConfig& entry, const ConfigFil
     return spec;
 }
 
+// The options that shape a command-line output; the config's outputs carry their own.
+std::optional<std::string_view> per_output_option(const WriteOptions& options) {
+    const std::pair<bool, std::string_view> given[] = {
+        {!options.section.empty(), "--section"},
+        {!options.mode.empty(), "--mode"},
+        {!options.owner.empty(), "--owner"},
+        {options.host_base.has_value(), "--host-base"},
+        {options.host_bucket.has_value(), "--host-bucket"},
+        {options.bucket_location.has_value(), "--bucket-location"},
+    };
+    for (const auto& [is_given, name] : given) {
+        if (is_given) {
+            return name;
+        }
+    }
+    return std::nullopt;
+}
+
 // Command-line outputs replace the config file's list; with neither, HTS_S3_S3CFG.
 Result<std::vector<OutputSpec>> plan_outputs(const WriteOptions& options,
                                              const std::optional<ConfigFile>& config,
@@ -114,6 +132,13 @@ Result<std::vector<OutputSpec>> plan_outputs(const WriteOptions& options,
     std::string primary = options.output;
     const bool from_command_line = !primary.empty() || !options.credentials_file.empty();
     if (!from_command_line && config && !config->outputs.empty()) {
+        if (auto option = per_output_option(options)) {
+            return fail(usage(fmt::format("{} has nothing to apply to", *option),
+                              fmt::format("the files come from the outputs in {}, which set it "
+                                          "for themselves",
+                                          config->path.string()),
+                              "set it in the config's outputs, or name the file with -o"));
+        }
         for (const auto& entry : config->outputs) {
             auto spec = output_from_config(entry, *config, env);
             if (!spec) {
@@ -205,11 +230,11 @@ Result<Plan> make_plan(const WriteOptions& options, const GlobalOptions& global)
 // Credentials that must not be written: incomplete, or expired by the local clock.
 Result<void> check_writable(const Credentials& credentials, TimePoint now) {
     if (credentials.access_key_id.empty() || credentials.secret_access_key.empty()) {
-        return fail(ErrorKind::failure, "refusing to write credentials",
+        return fail(ErrorKind::no_credentials, "refusing to write credentials",
                     "the source gave an incomplete key pair");
     }
     if (credentials.expiration && *credentials.expiration <= now) {
-        return fail(ErrorKind::failure, "refusing to write credentials",
+        return fail(ErrorKind::no_credentials, "refusing to write credentials",
                     fmt::format("key {} expired at {}", redact_key_id(credentials.access_key_id),
                                 format_rfc3339(*credentials.expiration)),
                     "the files keep their old content; check the source and the clock");
@@ -243,14 +268,14 @@ public:
         return changes;
     }
 
-    Result<void> reload() {
+    // Re-reads the config; the refresher adopts the new watch timings it returns.
+    Result<std::optional<RefreshPolicy>> reload() {
         auto plan = make_plan(options_, global_);
         if (!plan) {
             return fail(std::move(plan.error()));
         }
         plan_ = std::move(*plan);
-        log_.note("reloaded the configuration");
-        return {};
+        return plan_.policy;
     }
 
     [[nodiscard]] const Plan& plan() const { return plan_; }
@@ -331,12 +356,30 @@ int run_watch(Writer& writer) {
     return refresher.run();
 }
 
+// Options that only mean something beside another one.
+Result<void> check_combination(const WriteOptions& options) {
+    if (!options.watch && (!options.refresh_margin.empty() || !options.max_interval.empty())) {
+        return fail(usage(
+            fmt::format("{} needs --watch",
+                        options.refresh_margin.empty() ? "--max-interval" : "--refresh-margin"),
+            "a single run refreshes once, now"));
+    }
+    if (!options.credentials_profile.empty() && options.credentials_file.empty()) {
+        return fail(usage("--credentials-profile needs --also-credentials-file",
+                          "there is no credentials file to name a profile in"));
+    }
+    return {};
+}
+
 int run(const WriteOptions& options, const GlobalOptions& global) {
     const Logger log = global.logger();
     if (options.watch && options.check) {
         return report(usage("--watch and --check contradict each other",
                             "one keeps the files fresh, the other changes nothing"),
                       log);
+    }
+    if (auto combination = check_combination(options); !combination) {
+        return report(combination.error(), log);
     }
     auto plan = make_plan(options, global);
     if (!plan) {
@@ -348,7 +391,7 @@ int run(const WriteOptions& options, const GlobalOptions& global) {
 
 void add_output_options(CLI::App& app, WriteOptions& options) {
     app.add_option("-o,--output", options.output,
-                   "The s3cfg to keep fresh (default: $HTS_S3_S3CFG, else the config's outputs)")
+                   "The s3cfg to keep fresh (default: the config's outputs, else $HTS_S3_S3CFG)")
         ->option_text("PATH");
     app.add_option("--section", options.section,
                    "Section to write (default: $AWS_DEFAULT_PROFILE, $AWS_PROFILE, else default)")

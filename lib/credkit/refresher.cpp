@@ -262,6 +262,9 @@ Clock::TimePoint Refresher::reload_and_refresh() {
         if (auto reloaded = job_.reload(); !reloaded) {
             log_.warning("{}; keeping the previous configuration", describe(reloaded.error()));
         } else {
+            if (*reloaded) {
+                policy_ = **reloaded;
+            }
             log_.info("configuration reloaded");
         }
     }

@@ -62,8 +62,9 @@ struct RefreshJob {
     std::function<Result<Credentials>()> fetch;
     // Writes every output from valid credentials; returns how many files changed.
     std::function<Result<int>(const Credentials&)> write;
-    // Re-reads the configuration (SIGHUP); may be empty.
-    std::function<Result<void>()> reload;
+    // Re-reads the configuration (SIGHUP); may be empty. A policy it returns replaces the
+    // refresher's own from then on.
+    std::function<Result<std::optional<RefreshPolicy>>()> reload;
 };
 
 class Refresher {

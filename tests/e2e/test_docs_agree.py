@@ -3,26 +3,33 @@
 `credkit [COMMAND] --help` is the reference: every option it lists must be in that command's
 man page and in the bash, zsh and fish completions, and every option those name must be in
 `--help`, so that a renamed or removed option fails here instead of living on in the docs.
-The exit status table in credkit(1) must match ErrorKind in lib/credkit/error.hpp. The pages
-must render without warnings and the completion scripts must load, when the tools to check
-them are installed.
+The completions agree with `--help` on which options take a value, and offer the values the
+binary accepts. The exit status table in credkit(1) must match ErrorKind in
+lib/credkit/error.hpp. The config file keys, credential sources and output formats the binary
+knows are the ones the pages document, the pages' config examples are accepted by the binary,
+and the JSON that credkit-write-s3cfg(1) shows is the shape `write-s3cfg --json` prints. The
+README lists every command. The pages must render without warnings and the completion scripts
+must load, when the tools to check them are installed.
 """
 
 import functools
+import json
 import os
 import re
 import shlex
 import shutil
 import subprocess
+import tempfile
 import unittest
 
-from credkit_test import BIN, SOURCE_DIR, CredkitTestCase
+from credkit_test import BIN, SOURCE_DIR, CredkitTestCase, MockImds, clean_env
 
 MAN_DIR = os.path.join(SOURCE_DIR, "man")
 BASH_COMPLETION = os.path.join(SOURCE_DIR, "completions", "credkit.bash")
 ZSH_COMPLETION = os.path.join(SOURCE_DIR, "completions", "_credkit")
 FISH_COMPLETION = os.path.join(SOURCE_DIR, "completions", "credkit.fish")
 ERROR_HPP = os.path.join(SOURCE_DIR, "lib", "credkit", "error.hpp")
+README = os.path.join(SOURCE_DIR, "README.md")
 
 # Options of other programs that the man pages quote in hints (`aws ec2 ...`).
 FOREIGN_OPTIONS = {"--iam-instance-profile", "--http-put-response-hop-limit", "--http-endpoint"}
@@ -65,6 +72,19 @@ def help_options(command=None):
     return set().union(*help_groups(command).values())
 
 
+# "  -o,--output PATH    The s3cfg..." or "  --also-credentials-file PATH" (description below):
+# one space, then an upper-case placeholder, then two spaces or the end of the line.
+VALUE_PLACEHOLDER = re.compile(r"^\s+(-\S+) ([A-Z][A-Z0-9_:\[\]]*)(?:\s{2,}|$)", re.M)
+
+
+def help_value_options(command=None):
+    """The options `credkit [COMMAND] --help` shows with a value placeholder."""
+    found = set()
+    for names, _ in VALUE_PLACEHOLDER.findall(help_text(command)):
+        found.update(n for n in names.split(",") if OPTION.fullmatch(n))
+    return found
+
+
 def subcommands():
     text = help_text()
     section = text.split("Subcommands:", 1)[1]
@@ -82,6 +102,56 @@ def accepted_values(command, option):
     if not listed:
         raise AssertionError(f"credkit {command} {option} gave no list of values: {err}")
     return set(listed.group(1).split(","))
+
+
+def source_kinds():
+    """The credential sources the binary accepts, from its hint for a bad --source."""
+    _, _, err = run_credkit("write-s3cfg", "--check", "--source", "not-a-source",
+                            "-o", os.devnull)
+    listed = re.search(r"hint: use (.*)", err)
+    if not listed:
+        raise AssertionError(f"credkit write-s3cfg --source gave no list of sources: {err}")
+    return {re.sub(r"\[.*", "", kind) for kind in re.split(r", | or ", listed.group(1).strip())}
+
+
+def config_error(text):
+    """What `credkit --config FILE write-s3cfg` says about a config file holding `text`."""
+    with tempfile.TemporaryDirectory(prefix="credkit-docs-") as home:
+        path = os.path.join(home, "config.yaml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        result = subprocess.run([BIN, "--config", path, "write-s3cfg", "--check"],
+                                env=clean_env(home), capture_output=True, text=True, timeout=30)
+    if result.returncode != 2:
+        raise AssertionError(f"a config holding {text!r} exited {result.returncode}, not 2: "
+                             f"{result.stderr}")
+    return result.stderr
+
+
+def config_keys():
+    """{level: set of keys} the config parser knows, from the hints for an unknown key."""
+    probes = {
+        "": "not_a_key: 1\n",
+        "imds": "imds:\n  not_a_key: 1\n",
+        "watch": "watch:\n  not_a_key: 1\n",
+        "outputs": "outputs:\n  - path: /nowhere\n    not_a_key: 1\n",
+    }
+    keys = {}
+    for level, text in probes.items():
+        hint = re.search(r"hint: [^:]*: (.*)", config_error(text))
+        if not hint:
+            raise AssertionError(f"no list of keys for an unknown key under {level or 'the top'}")
+        keys[level] = set(re.findall(r"[a-z_][a-z0-9_]*", hint.group(1))) - {"or"}
+    return keys
+
+
+def output_formats():
+    """The output formats the config file accepts, from the error for an unknown one."""
+    err = config_error("outputs:\n  - path: /nowhere\n    format: not-a-format\n")
+    listed = re.search(r"expected (.*)", err)
+    if not listed:
+        raise AssertionError(f"no list of output formats: {err}")
+    return set(re.split(r", | or ", listed.group(1).strip()))
 
 
 def fault_kinds():
@@ -111,6 +181,24 @@ def man_sections(path):
 def unescape(roff):
     return roff.replace("\\-", "-").replace("\\fB", "").replace("\\fI", "").replace(
         "\\fP", "").replace("\\fR", "")
+
+
+def page_text(command=None):
+    """A page's roff source with the escapes the checks below meet turned into plain text."""
+    with open(man_page_path(command), encoding="utf-8") as f:
+        text = unescape(f.read())
+    return text.replace("\\(dq", '"').replace("\\(aq", "'").replace("\\e", "\\")
+
+
+def literal_blocks(text):
+    """The .nf ... .fi blocks of a page, as plain text."""
+    return re.findall(r"^\.nf\n(.*?)^\.fi", text, re.M | re.S)
+
+
+def words_in(roff):
+    """The words of a roff fragment, without its markup."""
+    plain = re.sub(r"^\.\S+", "", unescape(roff), flags=re.M)
+    return set(re.findall(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", plain))
 
 
 def tagged_lines(body):
@@ -182,6 +270,28 @@ def zsh_spec_options(body):
     for line in body.splitlines():
         if line.strip().startswith("'"):
             found.update(OPTION.findall(re.sub(r"\[[^\]]*\]", "", line)))
+    return found
+
+
+def zsh_spec_value_options(body):
+    """Options that the _arguments specs of a zsh function give a value (`--opt=`, `-o+`)."""
+    found = set()
+    for line in body.splitlines():
+        if line.strip().startswith("'"):
+            spec = re.sub(r"\[[^\]]*\]", "", line)
+            spec = re.sub(r"\([^)]*\)", "", spec)  # exclusion lists and lists of values
+            found.update(re.findall(r"(?<![\w-])(--?[A-Za-z0-9][\w-]*)[=+]", spec))
+    return found
+
+
+def zsh_value_options(command=None):
+    functions = zsh_functions()
+    if command is None:
+        return zsh_spec_value_options(functions["_credkit"])
+    body = functions["_credkit_" + command.replace("-", "_")]
+    found = zsh_spec_value_options(body)
+    if "_credkit_common_options" in body:
+        found |= zsh_spec_value_options(functions["_credkit_common_options"])
     return found
 
 
@@ -276,6 +386,19 @@ def fish_options(command=None):
     return found
 
 
+def fish_value_options(command=None):
+    """Options whose `complete` line says they take a value (-r or -x)."""
+    found = set()
+    for words in fish_lines():
+        if fish_applies(words, command) and ("-r" in words or "-x" in words):
+            for i, word in enumerate(words[:-1]):
+                if word == "-s":
+                    found.add("-" + words[i + 1])
+                elif word in ("-l", "-o"):
+                    found.add(("--" if word == "-l" else "-") + words[i + 1])
+    return found
+
+
 def fish_values(command, long_option):
     for words in fish_lines():
         if fish_flag(words, "-l") == long_option.lstrip("-") and fish_applies(words, command):
@@ -298,6 +421,12 @@ class HelpIsReadable(unittest.TestCase):
         self.assertIn("--help", help_options())
         self.assertIn("fetch-creds", subcommands())
         self.assertIn("--format", help_options("fetch-creds"))
+        self.assertIn("write-s3cfg", subcommands())
+        self.assertLessEqual({"-o", "--watch", "--json"}, help_options("write-s3cfg"))
+        self.assertLessEqual({"-o", "--output", "--source", "--config"},
+                             help_value_options("write-s3cfg") | help_value_options())
+        self.assertFalse({"--watch", "--json", "--check"} & help_value_options("write-s3cfg"))
+        self.assertLessEqual({"imds", "env", "profile", "s3cfg", "auto"}, source_kinds())
 
 
 class ManPagesAgreeWithHelp(unittest.TestCase):
@@ -350,6 +479,93 @@ class ManPagesAgreeWithHelp(unittest.TestCase):
         see_also = unescape(section_body(None, "SEE ALSO"))
         for command in subcommands():
             self.assertIn(f"credkit-{command} (1)", see_also)
+
+
+class ManPagesAgreeWithTheBinary(CredkitTestCase):
+    """What the pages say about write-s3cfg and the config file, checked against the binary."""
+
+    def test_write_s3cfg_page_documents_every_source_the_binary_accepts(self):
+        body = section_body("write-s3cfg", "OPTIONS")
+        documented = {unescape(tag).split()[1] for tag in tagged_lines(body)
+                      if not tag.lstrip(".BIR ").startswith("\\-")}
+
+        self.assertLessEqual(source_kinds(), documented)
+
+    def test_pages_document_every_output_format_the_config_accepts(self):
+        for command in [None, "write-s3cfg"]:
+            with self.subTest(page=man_page_path(command)):
+                section = "FILES" if command is None else "CONFIG FILE"
+                documented = words_in(section_body(command, section))
+
+                self.assertLessEqual(output_formats(), documented)
+
+    def test_global_page_documents_every_config_key_the_binary_knows(self):
+        documented = words_in(section_body(None, "FILES"))
+
+        for level, keys in config_keys().items():
+            with self.subTest(level=level or "top"):
+                self.assertLessEqual(keys, documented)
+
+    def test_write_s3cfg_page_documents_every_output_and_watch_key(self):
+        documented = words_in(section_body("write-s3cfg", "CONFIG FILE"))
+        keys = config_keys()
+
+        self.assertLessEqual(keys["outputs"] | keys["watch"] | (keys[""] - {"imds"}), documented)
+
+    def test_config_examples_in_the_pages_are_accepted_with_their_outputs(self):
+        examples = [(command, block) for command in [None, "write-s3cfg"]
+                    for block in literal_blocks(page_text(command)) if "outputs:" in block]
+        self.assertEqual(len(examples), 2, "expected one config example in each page")
+        out = self.path("out")
+        os.mkdir(out)
+
+        with MockImds("--role", "my-instance-role") as imds:
+            for command, block in examples:
+                with self.subTest(page=man_page_path(command)):
+                    config = self.path("config.yaml")
+                    with open(config, "w", encoding="utf-8") as f:
+                        f.write(block.replace("/run/credkit/", out + "/"))
+
+                    result = self.credkit("--config", config, "write-s3cfg", "--check", "--json",
+                                          "--imds-endpoint", imds.endpoint)
+
+                    # Exit 1: the files would be written. The paths prove the outputs were read.
+                    self.assertExit(result, 1)
+                    paths = [o["path"] for o in json.loads(result.stdout)["outputs"]]
+                    expected = re.findall(r"^\s*- path: (\S+)", block, re.M)
+                    self.assertEqual(paths, [p.replace("/run/credkit/", out + "/")
+                                             for p in expected])
+        self.assertEqual(os.listdir(out), [], "--check wrote files")
+
+    def test_write_s3cfg_page_shows_the_json_that_json_prints(self):
+        shown = next((b for b in literal_blocks(section_body("write-s3cfg", "JSON OUTPUT"))),
+                     None)
+        self.assertIsNotNone(shown, "JSON OUTPUT has no example")
+        shown = json.loads(" ".join(line.strip() for line in unescape(shown).splitlines()))
+
+        with MockImds() as imds:
+            result = self.credkit("write-s3cfg", "--json", "--imds-endpoint", imds.endpoint,
+                                  "-o", self.path("hts.s3cfg"),
+                                  "--also-credentials-file", self.path("credentials"))
+        self.assertExit(result, 0)
+        printed = json.loads(result.stdout)
+
+        self.assertEqual(list(shown), list(printed))
+        self.assertEqual([list(o) for o in shown["outputs"]],
+                         [list(o) for o in printed["outputs"]])
+        self.assertEqual({k: type(v) for k, v in shown.items()},
+                         {k: type(v) for k, v in printed.items()})
+        described = [unescape(tag).split()[-1]
+                     for tag in tagged_lines(section_body("write-s3cfg", "JSON OUTPUT"))]
+        self.assertEqual(described, list(printed))
+
+
+class ReadmeAgreesWithHelp(unittest.TestCase):
+    def test_readme_command_table_lists_every_command(self):
+        with open(README, encoding="utf-8") as f:
+            listed = re.findall(r"^\| `credkit ([a-z][a-z0-9-]*)` \|", f.read(), re.M)
+
+        self.assertEqual(sorted(listed), sorted(subcommands()))
 
 
 class ExitStatusTable(unittest.TestCase):
@@ -459,9 +675,26 @@ class BashCompletion(CredkitTestCase):
                          ["--format=credential-process"])
 
     def test_offers_the_imds_modes_the_binary_accepts(self):
-        offered = bash_complete("credkit", "fetch-creds", "--imds-mode", "")
+        for command in imds_commands():
+            with self.subTest(command=command):
+                offered = bash_complete("credkit", command, "--imds-mode", "")
 
-        self.assertEqual(set(offered), accepted_values("fetch-creds", "--imds-mode"))
+                self.assertEqual(set(offered), accepted_values(command, "--imds-mode"))
+
+    def test_offers_every_source_the_binary_accepts(self):
+        offered = bash_complete("credkit", "write-s3cfg", "--source", "")
+
+        self.assertEqual(set(offered), source_kinds())
+
+    def test_offers_no_option_or_command_where_a_value_is_due(self):
+        commands = set(subcommands())
+        for command in subcommands():
+            for option in sorted(help_value_options(command)):
+                with self.subTest(command=command, option=option):
+                    offered = bash_complete("credkit", command, option, "")
+
+                    wrong = [w for w in offered if w.startswith("-") or w in commands]
+                    self.assertFalse(wrong, f"bash offers {wrong} as the value of {option}")
 
     def test_offers_every_fault_kind_in_help(self):
         offered = bash_complete("credkit", "mock-imds", "--fault", "")
@@ -474,6 +707,9 @@ class BashCompletion(CredkitTestCase):
         cases = [("credkit", "fetch-creds", "-o", prefix),
                  ("credkit", "fetch-creds", "--output", prefix),
                  ("credkit", "--config", prefix),
+                 ("credkit", "write-s3cfg", "-o", prefix),
+                 ("credkit", "write-s3cfg", "--output", prefix),
+                 ("credkit", "write-s3cfg", "--also-credentials-file", prefix),
                  ("credkit", "mock-imds", "--port-file", prefix)]
         for words in cases:
             with self.subTest(words=words):
@@ -483,9 +719,15 @@ class BashCompletion(CredkitTestCase):
         offered = bash_complete("credkit", "--config", "x.yaml", "fetch-creds", "--imds-m")
 
         self.assertEqual(offered, ["--imds-mode"])
+        offered = bash_complete("credkit", "--config", "x.yaml", "write-s3cfg", "--wa")
+
+        self.assertEqual(offered, ["--watch"])
 
     def test_offers_nothing_for_values_nobody_can_guess(self):
         self.assertEqual(bash_complete("credkit", "fetch-creds", "--role", ""), [])
+        for option in ("--section", "--profile", "--refresh-margin", "--owner"):
+            with self.subTest(option=option):
+                self.assertEqual(bash_complete("credkit", "write-s3cfg", option, ""), [])
 
 
 class ZshCompletion(unittest.TestCase):
@@ -513,11 +755,20 @@ class ZshCompletion(unittest.TestCase):
 
         self.assertEqual(sorted(described), sorted(subcommands()))
 
+    def test_gives_a_value_to_exactly_the_options_that_take_one(self):
+        for command in [None, *subcommands()]:
+            with self.subTest(command=command):
+                takes = zsh_value_options(command) & help_options(command)
+
+                self.assertEqual(takes, help_value_options(command))
+
     def test_offers_the_values_the_binary_accepts(self):
         self.assertEqual(zsh_action_values("fetch-creds", "--format"),
                          accepted_values("fetch-creds", "--format"))
-        self.assertEqual(zsh_action_values("fetch-creds", "--imds-mode"),
-                         accepted_values("fetch-creds", "--imds-mode"))
+        for command in imds_commands():
+            self.assertEqual(zsh_action_values(command, "--imds-mode"),
+                             accepted_values(command, "--imds-mode"))
+        self.assertEqual(zsh_action_values("write-s3cfg", "--source"), source_kinds())
         kinds = re.findall(r"^\s+'([a-z-]+)\[", zsh_functions()["_credkit_faults"], re.M)
         self.assertEqual(set(kinds), fault_kinds())
 
@@ -565,11 +816,20 @@ class FishCompletion(unittest.TestCase):
         self.assertEqual(condition,
                          {"not __fish_seen_subcommand_from " + " ".join(subcommands())})
 
+    def test_gives_a_value_to_exactly_the_options_that_take_one(self):
+        for command in [None, *subcommands()]:
+            with self.subTest(command=command):
+                takes = fish_value_options(command) & help_options(command)
+
+                self.assertEqual(takes, help_value_options(command))
+
     def test_offers_the_values_the_binary_accepts(self):
         self.assertEqual(fish_values("fetch-creds", "--format"),
                          accepted_values("fetch-creds", "--format"))
-        self.assertEqual(fish_values("fetch-creds", "--imds-mode"),
-                         accepted_values("fetch-creds", "--imds-mode"))
+        for command in imds_commands():
+            self.assertEqual(fish_values(command, "--imds-mode"),
+                             accepted_values(command, "--imds-mode"))
+        self.assertEqual(fish_values("write-s3cfg", "--source"), source_kinds())
         self.assertEqual({kind.rstrip(":") for kind in fish_values("mock-imds", "--fault")},
                          fault_kinds())
 

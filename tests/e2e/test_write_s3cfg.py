@@ -210,6 +210,24 @@ class WriteS3cfgOnce(CredkitTestCase):
 
         self.assertEqual(value_of(read(target), "access_key"), "AKIAPROFILEPROFILE01")
 
+    def test_per_file_options_with_config_outputs_are_a_usage_error(self):
+        config = self.path("config.yaml")
+        with open(config, "w") as f:
+            f.write(f"imds:\n  endpoint: {self.imds.endpoint}\noutputs:\n"
+                    f"  - path: {self.path('a.s3cfg')}\n")
+
+        result = self.credkit("--config", config, "write-s3cfg", "--mode", "0644")
+
+        self.assertExit(result, EXIT_USAGE)
+        self.assertIn("credkit: error: --mode has nothing to apply to", result.stderr)
+        self.assertFalse(os.path.exists(self.path("a.s3cfg")))
+
+    def test_watch_timings_without_watch_are_a_usage_error(self):
+        result = self.write("-o", self.path("a"), "--max-interval", "5m")
+
+        self.assertExit(result, EXIT_USAGE)
+        self.assertIn("--max-interval needs --watch", result.stderr)
+
     def test_bad_source_is_a_usage_error(self):
         result = self.write("-o", self.path("x"), "--source", "vault")
 
@@ -288,7 +306,7 @@ class WriteS3cfgRefusesBadCredentials(CredkitTestCase):
         with MockImds("--fault", "expired") as imds:
             result = self.credkit("write-s3cfg", "--imds-endpoint", imds.endpoint, "-o", target)
 
-        self.assertExit(result, 1)
+        self.assertExit(result, 3)
         self.assertIn("credkit: error: refusing to write credentials", result.stderr)
         self.assertEqual(read(target), "[default]\naccess_key = AKIAOLD\nsecret_key = old\n")
 
@@ -355,7 +373,7 @@ class WriteS3cfgWatch(CredkitTestCase):
             self.assertTrue(self.wait_for(lambda: os.path.exists(target)))
             process.send_signal(signal.SIGTERM)
             _, err = process.communicate(timeout=10)
-        self.assertIn("reloaded the configuration", err)
+        self.assertIn("configuration reloaded", err)
 
     def test_outage_keeps_the_last_good_file_and_the_process_running(self):
         target = self.path("hts.s3cfg")

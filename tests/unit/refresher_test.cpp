@@ -272,12 +272,12 @@ struct Simulation {
     RefreshJob job() {
         return {[this] { return imds.fetch(); },
                 [this](const Credentials& credentials) { return file.write(credentials); },
-                [this]() -> Result<void> {
+                [this]() -> Result<std::optional<RefreshPolicy>> {
                     ++reloads;
                     if (reload_error) {
                         return fail(*reload_error);
                     }
-                    return {};
+                    return reloaded_policy;
                 }};
     }
 
@@ -340,6 +340,7 @@ struct Simulation {
     Duration max_staleness = 1h;
     int reloads = 0;
     std::optional<Error> reload_error;
+    std::optional<RefreshPolicy> reloaded_policy;
     std::vector<std::string> problems;
 };
 
@@ -578,6 +579,20 @@ TEST_CASE("refresher reload re-reads the configuration and refreshes at once") {
     CHECK(run.waiter.waits[1].from == kStart + 20min);
     CHECK(run.notifier.events ==
           std::vector<std::string>{"ready", "reloading", "ready", "stopping"});
+}
+
+TEST_CASE("refresher adopts the watch timings a reload brings") {
+    Simulation run;
+    RefreshPolicy shorter = run.policy;
+    shorter.max_interval = 10min;
+    run.reloaded_policy = shorter;
+    run.waiter.schedule(kStart + 20min, Wake::reload);
+
+    run.run_until(kStart + 40min);
+
+    REQUIRE(run.waiter.waits.size() >= 3);
+    CHECK(run.waiter.waits[0].length() > 50min);   // the hourly refresh of the old policy
+    CHECK(run.waiter.waits[1].length() <= 10min);  // after the reload: at most 10 minutes
 }
 
 TEST_CASE("refresher keeps the old configuration when a reload fails, and still refreshes") {
