@@ -42,5 +42,6 @@ int report(const Error& error, const Logger& logger);
 Command register_fetch_creds(CLI::App& parent, const GlobalOptions& global);
 Command register_mock_imds(CLI::App& parent, const GlobalOptions& global);
 Command register_write_s3cfg(CLI::App& parent, const GlobalOptions& global);
+Command register_presign(CLI::App& parent, const GlobalOptions& global);
 
 }  // namespace credkit::cli

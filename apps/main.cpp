@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
     const std::vector<credkit::cli::Command> commands{
         credkit::cli::register_fetch_creds(app, global),
         credkit::cli::register_write_s3cfg(app, global),
+        credkit::cli::register_presign(app, global),
         credkit::cli::register_mock_imds(app, global),
     };
 

@@ -17,6 +17,7 @@ enum class ErrorKind {
     no_credentials = 3,    // no source had credentials (no role attached, empty env, ...)
     imds_unavailable = 4,  // the metadata service could not be reached or refused us
     write_failed = 5,      // a file could not be written; the old one is untouched
+    partial_failure = 6,   // a batch went through, but some of its inputs failed
 };
 
 constexpr int exit_code(ErrorKind kind) {
