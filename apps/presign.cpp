@@ -12,6 +12,7 @@
 #include "credkit/config_file.hpp"
 #include "credkit/credential_source.hpp"
 #include "credkit/imds_client.hpp"
+#include "credkit/presigner.hpp"
 #include "credkit/s3_endpoint.hpp"
 #include "credkit/sigv4.hpp"
 
@@ -221,8 +222,8 @@ Result<Batch> prepare(const PresignOptions& options, const GlobalOptions& global
 }
 
 struct Target {
-    std::string bucket;
-    std::string key;
+    std::string_view bucket;
+    std::string_view key;
 };
 
 // "s3://BUCKET/KEY", or a bare key with --bucket. The key is taken as written: not decoded.
@@ -233,7 +234,7 @@ Result<Target> parse_target(std::string_view text, const std::string& bucket) {
         if (slash == 0 || slash == std::string_view::npos || slash + 1 == rest.size()) {
             return fail(usage("invalid S3 URL", "expected s3://BUCKET/KEY"));
         }
-        return Target{std::string(rest.substr(0, slash)), std::string(rest.substr(slash + 1))};
+        return Target{rest.substr(0, slash), rest.substr(slash + 1)};
     }
     if (bucket.empty()) {
         return fail(
@@ -242,7 +243,7 @@ Result<Target> parse_target(std::string_view text, const std::string& bucket) {
     if (text.empty()) {
         return fail(usage("empty key", "an object key cannot be empty"));
     }
-    return Target{bucket, std::string(text)};
+    return Target{bucket, text};
 }
 
 class Output {
@@ -292,33 +293,66 @@ void emit(const Batch& batch, std::string_view input, const std::string& url, Ou
     out.maybe_flush();
 }
 
-// Signs one input; false when it could not be.
-bool sign_one(const Batch& batch, std::string_view input, Output& out, const Logger& log,
-              std::string_view where) {
-    auto target = parse_target(input, batch.bucket);
-    Result<S3Endpoint> endpoint = target ? resolve_s3_endpoint(target->bucket, batch.endpoint)
-                                         : Result<S3Endpoint>(std::unexpected(target.error()));
-    if (!endpoint) {
-        log.error("{}: {}: {}", where, endpoint.error().what, endpoint.error().why);
+// Signs every input of a run with one Presigner; the endpoint of the last bucket is kept, as
+// a batch mostly names one.
+class Signer {
+public:
+    Signer(const Batch& batch, bool from_file, Output& out, const Logger& log)
+        : batch_(batch),
+          presigner_(batch.base, batch.credentials),
+          from_file_(from_file),
+          out_(out),
+          log_(log) {}
+
+    // Signs one input, the `number`th argument or line; false when it could not be.
+    bool sign(std::string_view input, std::size_t number) {
+        auto target = parse_target(input, batch_.bucket);
+        if (!target) {
+            return report_bad(number, target.error());
+        }
+        if (!endpoint_ || target->bucket != bucket_) {
+            auto endpoint = resolve_s3_endpoint(target->bucket, batch_.endpoint);
+            if (!endpoint) {
+                return report_bad(number, endpoint.error());
+            }
+            endpoint_ = std::move(*endpoint);
+            bucket_ = target->bucket;
+        }
+        path_.assign(endpoint_->path_prefix);
+        path_ += '/';
+        path_ += target->key;
+        url_.clear();
+        presigner_.append_url(endpoint_->scheme, endpoint_->host, endpoint_->signed_host, path_,
+                              url_);
+        emit(batch_, input, url_, out_);
+        return true;
+    }
+
+private:
+    bool report_bad(std::size_t number, const Error& error) {
+        log_.error("{} {}: {}: {}", from_file_ ? "line" : "argument", number, error.what,
+                   error.why);
         return false;
     }
-    sigv4::PresignRequest request = batch.base;
-    request.scheme = endpoint->scheme;
-    request.host = endpoint->host;
-    request.signed_host = endpoint->signed_host;
-    request.path = endpoint->path_prefix + "/" + target->key;
-    emit(batch, input, sigv4::presign(request, batch.credentials).url, out);
-    return true;
-}
+
+    const Batch& batch_;
+    sigv4::Presigner presigner_;
+    bool from_file_;
+    Output& out_;
+    const Logger& log_;
+    std::optional<S3Endpoint> endpoint_;
+    std::string bucket_;
+    std::string path_;
+    std::string url_;
+};
 
 int sign_all(const Batch& batch, const PresignOptions& options, const Logger& log) {
     Output out;
+    Signer signer(batch, options.urls.empty(), out, log);
     int failed = 0;
     if (!options.urls.empty()) {
         for (std::size_t i = 0; i < options.urls.size(); ++i) {
-            failed += sign_one(batch, options.urls[i], out, log, fmt::format("argument {}", i + 1))
-                          ? 0
-                          : 1;
+            failed += signer.sign(options.urls[i], i + 1) ? 0 : 1;
         }
     } else {
         std::ifstream file;
@@ -333,7 +367,7 @@ int sign_all(const Batch& batch, const PresignOptions& options, const Logger& lo
         std::istream& in = options.input == "-" ? std::cin : file;
         std::string line;
         for (std::size_t number = 1; std::getline(in, line); ++number) {
-            failed += sign_one(batch, line, out, log, fmt::format("line {}", number)) ? 0 : 1;
+            failed += signer.sign(line, number) ? 0 : 1;
         }
     }
     if (!out.flush()) {

@@ -150,16 +150,22 @@ HttpResult transport_failure(CURLcode code, const char* message, bool overflowed
 
 }  // namespace
 
-CurlHttpClient::CurlHttpClient() {
-    init_curl_once();
-    handle_ = curl_easy_init();
-}
+// libcurl is set up on the first request, not here: initialising it (and the TLS and
+// directory libraries it loads) costs milliseconds that a run which never reaches the network,
+// such as presigning with keys from the environment, should not pay.
+CurlHttpClient::CurlHttpClient() : handle_(nullptr) {}
 
 CurlHttpClient::~CurlHttpClient() {
-    curl_easy_cleanup(as_curl(handle_));
+    if (handle_ != nullptr) {
+        curl_easy_cleanup(as_curl(handle_));
+    }
 }
 
 HttpResult CurlHttpClient::send(const HttpRequest& request) {
+    if (handle_ == nullptr) {
+        init_curl_once();
+        handle_ = curl_easy_init();
+    }
     CURL* curl = as_curl(handle_);
     if (curl == nullptr) {
         return HttpResult{TransportFailure::other, "libcurl could not be initialised", {}};
