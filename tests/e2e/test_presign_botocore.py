@@ -136,11 +136,18 @@ def botocore_presign(jobs):
             "operation": job.get("operation", "get_object"),
             "params": job.get("params") or {}, "items": [list(i) for i in job["items"]],
         })
-    result = subprocess.run([sys.executable, "-c", ORACLE], input=json.dumps(full),
-                            capture_output=True, text=True, timeout=120)
-    if result.returncode != 0:
-        raise RuntimeError("the botocore oracle failed: " + result.stderr[-2000:])
-    return json.loads(result.stdout)
+    # Four processes share the jobs: a boto3 client costs a few hundred milliseconds.
+    chunks = [full[n::4] for n in range(4)]
+    processes = [subprocess.Popen([sys.executable, "-c", ORACLE], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for chunk in chunks if chunk]
+    results = {}
+    for process, chunk in zip(processes, chunks):
+        out, err = process.communicate(json.dumps(chunk), timeout=120)
+        if process.returncode != 0:
+            raise RuntimeError("the botocore oracle failed: " + err[-2000:])
+        results.update(json.loads(out))
+    return results
 
 
 def epoch(rfc3339):
