@@ -80,6 +80,7 @@ Result<Seconds> parse_expires(const std::string& text) {
     return seconds;
 }
 
+// In the order botocore serialises them for GetObject, which is also their sorted order.
 sigv4::QueryParams response_params(const ResponseOptions& response) {
     const std::pair<const char*, const std::optional<std::string>*> names[] = {
         {"response-cache-control", &response.cache_control},

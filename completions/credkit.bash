@@ -22,6 +22,14 @@ _credkit_command_options() {
             echo "--json --check --watch --refresh-margin --max-interval"
             echo "$_credkit_imds_options $_credkit_common_options"
             ;;
+        presign)
+            echo "-h --help -i --input --bucket -f --format --expires --method --content-type"
+            echo "--at --strict-expiry --source --profile --region --endpoint-url"
+            echo "--addressing-style --botocore-compat --response-content-type"
+            echo "--response-content-disposition --response-cache-control"
+            echo "--response-content-encoding --response-content-language --response-expires"
+            echo "--version-id $_credkit_imds_options $_credkit_common_options"
+            ;;
         mock-imds)
             echo "-h --help --listen --port-file --role --no-role --lifetime --rotate-every"
             echo "--seed --credentials-file --region --availability-zone --instance-id"
@@ -45,6 +53,12 @@ _credkit_takes_value() {
         --section | --host-base | --host-bucket | --bucket-location | --owner | \
             --also-credentials-file | --credentials-profile | --source | --refresh-margin | \
             --max-interval)
+            return 0
+            ;;
+        -i | --input | --bucket | --expires | --method | --content-type | --at | --endpoint-url | \
+            --addressing-style | --response-content-type | --response-content-disposition | \
+            --response-cache-control | --response-content-encoding | \
+            --response-content-language | --response-expires | --version-id)
             return 0
             ;;
     esac
@@ -97,7 +111,8 @@ _credkit() {
     done
 
     case $prev in
-        --config | -o | --output | --port-file | --credentials-file | --also-credentials-file)
+        --config | -o | --output | --port-file | --credentials-file | --also-credentials-file | \
+            -i | --input)
             compopt -o filenames 2>/dev/null
             local IFS=$'\n'
             COMPREPLY=($(compgen -f -- "$cur"))
@@ -105,7 +120,19 @@ _credkit() {
             return 0
             ;;
         -f | --format)
-            _credkit_reply "json credential-process env fish ini s3cfg" "$cur" "$prefix"
+            if [[ $command == presign ]]; then
+                _credkit_reply "url tsv json" "$cur" "$prefix"
+            else
+                _credkit_reply "json credential-process env fish ini s3cfg" "$cur" "$prefix"
+            fi
+            return 0
+            ;;
+        --method)
+            _credkit_reply "GET PUT HEAD DELETE" "$cur" "$prefix"
+            return 0
+            ;;
+        --addressing-style)
+            _credkit_reply "auto virtual path" "$cur" "$prefix"
             return 0
             ;;
         --imds-mode)
@@ -133,7 +160,7 @@ _credkit() {
     fi
 
     if [[ -z $command && $cur != -* ]]; then
-        _credkit_reply "fetch-creds write-s3cfg mock-imds" "$cur" ""
+        _credkit_reply "fetch-creds write-s3cfg presign mock-imds" "$cur" ""
         return 0
     fi
     _credkit_reply "$(_credkit_command_options "$command")" "$cur" ""

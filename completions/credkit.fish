@@ -5,11 +5,13 @@
 complete -c credkit -f
 
 # Commands, offered until one is given.
-complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg mock-imds" -a fetch-creds \
+complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign mock-imds" -a fetch-creds \
     -d "Fetch the instance role's credentials from IMDS"
-complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg mock-imds" \
+complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign mock-imds" \
     -a write-s3cfg -d "Write credentials into an s3cfg for htslib and s3cmd, and keep it fresh"
-complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg mock-imds" -a mock-imds \
+complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign mock-imds" -a presign \
+    -d "Make SigV4 presigned S3 URLs, one or millions"
+complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign mock-imds" -a mock-imds \
     -d "Run a local IMDSv2 server for demos and tests"
 
 # Global options, accepted before or after the command name.
@@ -95,6 +97,54 @@ complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l imds-token-t
 complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l allow-imdsv1 \
     -d "Fall back to IMDSv1 when the token request fails"
 complete -c credkit -n "__fish_seen_subcommand_from write-s3cfg" -l role -x \
+    -d "Instance role to use"
+
+# credkit presign
+complete -c credkit -n "__fish_seen_subcommand_from presign" -s i -l input -r -F \
+    -d "Read one s3://BUCKET/KEY (or key) a line from FILE; - for stdin"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l bucket -x -d "Bucket for bare keys"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -s f -l format -x -a "url tsv json" \
+    -d "Output format"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l expires -x -d "How long the URL is valid, 1s..7d"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l method -x -a "GET PUT HEAD DELETE" \
+    -d "HTTP method the URL allows"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l content-type -x \
+    -d "With --method PUT: the Content-Type the upload must send"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l at -x -d "Sign as of this RFC 3339 time"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l strict-expiry \
+    -d "Fail when the credentials expire before the URL"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l source -x \
+    -a "imds env profile s3cfg auto" \
+    -d "Where credentials come from"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l profile -x -d "Profile for credentials and region"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l region -x -d "Region to sign for"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l endpoint-url -x -d "S3-compatible endpoint URL"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l addressing-style -x -a "auto virtual path" \
+    -d "Bucket in the host name or in the path"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l botocore-compat \
+    -d "Choose the host as botocore does"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l response-content-type -x -d "Content-Type S3 sends back"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l response-content-disposition -x \
+    -d "Content-Disposition S3 sends back"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l response-cache-control -x -d "Cache-Control S3 sends back"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l response-content-encoding -x -d "Content-Encoding S3 sends back"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l response-content-language -x -d "Content-Language S3 sends back"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l response-expires -x -d "Expires header S3 sends back"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l version-id -x -d "Version of the object"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l imds-endpoint -x \
+    -a "http://169.254.169.254 http://[fd00:ec2::254]" \
+    -d "Metadata service URL"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l imds-mode -x -a "ipv4 ipv6" \
+    -d "Address family of the default endpoint"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l imds-timeout -x \
+    -d "Time allowed per attempt"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l imds-attempts -x \
+    -d "Tries per request"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l imds-token-ttl -x \
+    -d "Lifetime of the session token"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l allow-imdsv1 \
+    -d "Fall back to IMDSv1 when the token request fails"
+complete -c credkit -n "__fish_seen_subcommand_from presign" -l role -x \
     -d "Instance role to use"
 
 # credkit mock-imds

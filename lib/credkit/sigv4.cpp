@@ -181,9 +181,15 @@ PresignSteps presign(const PresignRequest& request, const Credentials& credentia
     steps.signature = signature(key, steps.string_to_sign);
     OPENSSL_cleanse(key.data(), key.size());
 
-    // Caller parameters first (sorted), then the auth parameters in botocore's order.
+    // Caller parameters first, in the order given (botocore keeps it), then the auth
+    // parameters in botocore's order. Only the canonical query is sorted.
     steps.url = request.scheme + "://" + request.host + uri + "?";
-    append_pairs(encoded_sorted(request.params), steps.url);
+    for (const auto& [name, value] : request.params) {
+        if (steps.url.back() != '?') {
+            steps.url += '&';
+        }
+        steps.url += uri_encode(name, false) + '=' + uri_encode(value, false);
+    }
     for (const auto& [name, value] : auth) {
         if (steps.url.back() != '?') {
             steps.url += '&';

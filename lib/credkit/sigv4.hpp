@@ -72,7 +72,7 @@ struct PresignRequest {
     std::string host;         // as it goes in the URL, with a non-default port if any
     std::string signed_host;  // the host header signed: lowercase, default port dropped
     std::string path;         // "/KEY" or "/BUCKET/KEY", raw (encoded here), or a prefix + key
-    QueryParams params;       // caller parameters: response-*, versionId (raw)
+    QueryParams params;       // caller parameters (raw), in the order they go in the URL
     std::optional<std::string> content_type;  // PUT: signed as a header
     std::string region = "us-east-1";
     std::string service = "s3";

@@ -434,7 +434,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.owner.log.append((method, self.path, status, ""))
         self.send_response(status)
         for name, value in headers.items():
-            self.send_header(name, value)
+            # Header bytes are the value's UTF-8; http.server writes them as ISO-8859-1.
+            self.send_header(name, str(value).encode("utf-8").decode("latin-1"))
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if method != "HEAD" and body:

@@ -263,6 +263,8 @@ class PresignAgainstBotocore(CredkitTestCase):
         jobs.append(dict(id="e-expires-iso", region="us-east-1",
                          params={"ResponseExpires": "2015-10-21T07:28:00Z"},
                          items=[(BUCKET, "k")]))
+        jobs.append(dict(id="i-nul", region="us-east-1",
+                         items=[(BUCKET, "a\x00b"), (BUCKET, "\x00"), (BUCKET, "nul/\x00/end")]))
         jobs.append(dict(id="vector", region="us-east-1", expires=86400,
                          items=[("examplebucket", "test.txt")]))
         return jobs
@@ -274,7 +276,8 @@ class PresignAgainstBotocore(CredkitTestCase):
 
     # -- running credkit -----------------------------------------------------------------------
 
-    def run_credkit(self, items, args, *, token=None, mode="file", at=AT, expires="3600"):
+    def run_credkit(self, items, args, *, token=None, mode="file", at=AT, expires="3600",
+                    final_newline=True):
         """Runs `credkit presign` once over `items`; mode: file (-i FILE), stdin (-i -),
         bare (--bucket B and bare keys on stdin) or args (s3:// arguments)."""
         env = dict(self.env, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY)
@@ -283,6 +286,8 @@ class PresignAgainstBotocore(CredkitTestCase):
         command = [BIN, "presign", "--source", "env", "--at", at, "--expires", expires, *args]
         stdin = None
         lines = b"".join(f"s3://{b}/{k}\n".encode("utf-8") for b, k in items)
+        if not final_newline:
+            lines = lines[:-1]
         if mode == "file":
             path = self.path("keys.txt")
             with open(path, "wb") as f:
@@ -307,7 +312,7 @@ class PresignAgainstBotocore(CredkitTestCase):
                    " ".join(command[1:]))
 
     def assertAgrees(self, job_id, args, *, mode="file", expires=None, headers=None,
-                     items=None, expected=None, what=None):
+                     items=None, expected=None, what=None, final_newline=True):
         """Runs credkit for the oracle job `job_id` with `args` and fails with a report of
         every kind of difference found."""
         job = self.job_by_id[job_id]
@@ -316,12 +321,15 @@ class PresignAgainstBotocore(CredkitTestCase):
         what = what or job_id
         run = self.run_credkit(items, args, token=job.get("token"), mode=mode,
                                at=job.get("at", AT),
-                               expires=expires or str(job.get("expires", 3600)))
+                               expires=expires or str(job.get("expires", 3600)),
+                               final_newline=final_newline)
         if run.returncode != 0:
             self.fail(f"[{what}] credkit presign does not support this configuration yet: "
                       f"exit {run.returncode}\n  command: credkit {short(run.command, 300)}\n"
                       f"  stderr: {short(run.stderr.strip(), 600)}")
         skipped = [i for i, url in enumerate(expected) if url.startswith("ERROR ")]
+        self.assertLess(len(skipped), len(expected), f"[{what}] botocore made no URL: "
+                        f"{expected[0]}")
         if len(run.urls) != len(items):
             self.fail(f"[{what}] credkit printed {len(run.urls)} lines for {len(items)} inputs "
                       f"(a key split or dropped?)\n  stderr: {short(run.stderr.strip(), 600)}\n"
@@ -579,6 +587,14 @@ class PresignAgainstBotocore(CredkitTestCase):
     def test_i_keys_on_stdin(self):
         self.assertAgrees("a-us-east-1", ["--botocore-compat", "--region", "us-east-1"],
                           mode="stdin")
+
+    def test_i_last_line_without_newline(self):
+        self.assertAgrees("a-eu-west-1", ["--botocore-compat", "--region", "eu-west-1"],
+                          final_newline=False)
+
+    def test_i_nul_in_keys_read_with_input_file(self):
+        """NUL is valid UTF-8 and so a valid key; -i can carry it (arguments cannot)."""
+        self.assertAgrees("i-nul", ["--botocore-compat", "--region", "us-east-1"])
 
     def test_i_bare_keys_with_bucket_option(self):
         items = self.job_by_id["a-eu-west-1"]["items"]

@@ -66,14 +66,14 @@ TEST_CASE("sigv4 signs the session token and a put's content type") {
           std::string::npos);
 }
 
-TEST_CASE("sigv4 puts caller parameters before the auth parameters, sorted") {
+TEST_CASE("sigv4 puts caller parameters before the auth parameters, in the order given") {
     PresignRequest request = example_request();
     request.params = {{"versionId", "v1"}, {"response-content-type", "text/csv"}};
 
     const PresignSteps steps = presign(request, example_credentials());
 
     CHECK(steps.url.starts_with("https://examplebucket.s3.amazonaws.com/test.txt?"
-                                "response-content-type=text%2Fcsv&versionId=v1&X-Amz-Algorithm="));
+                                "versionId=v1&response-content-type=text%2Fcsv&X-Amz-Algorithm="));
 }
 
 TEST_CASE("sigv4 derived key depends only on secret, date, region and service") {

@@ -52,7 +52,10 @@ CASES = [
         "edge": "a key with spaces and non-ASCII UTF-8, encoded once in path and canonical URI",
         "timestamp": "2026-12-03T15:16:57Z",
         "operation": "get_object",
-        "params": {"Bucket": "examplebucket", "Key": "reports/2026 Q4/na\u00efve caf\u00e9 \u2615.csv"},
+        "params": {
+            "Bucket": "examplebucket",
+            "Key": "reports/2026 Q4/na\u00efve caf\u00e9 \u2615.csv",
+        },
     },
     {
         "name": "s3-get-key-with-double-slash-and-dot-segments",
