@@ -8,7 +8,9 @@ binary accepts. The exit status table in credkit(1) must match ErrorKind in
 lib/credkit/error.hpp. The config file keys, credential sources and output formats the binary
 knows are the ones the pages document, the pages' config examples are accepted by the binary,
 and the JSON that credkit-write-s3cfg(1) shows is the shape `write-s3cfg --json` prints. The
-README lists every command. The pages must render without warnings and the completion scripts
+presign page documents every value `presign` accepts for its formats, methods and addressing
+styles, the fields of its JSON output, its region order and its --expires limits, and its
+examples that show their output print exactly that output. The README lists every command. The pages must render without warnings and the completion scripts
 must load, when the tools to check them are installed.
 """
 
@@ -160,6 +162,22 @@ def fault_kinds():
     return {kind.strip().split(":")[0] for kind in listed.group(1).split(",")}
 
 
+# Placeholder keys for examples that print their output: the ones in the S3 documentation.
+EXAMPLE_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+EXAMPLE_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+def presign_url(env, *args):
+    """The one URL `credkit presign` prints for `args`, signed with the example keys."""
+    env = dict(env, AWS_ACCESS_KEY_ID=EXAMPLE_KEY_ID, AWS_SECRET_ACCESS_KEY=EXAMPLE_SECRET)
+    result = subprocess.run([BIN, "presign", "--source", "env", "--at", "2026-12-03T15:16:57Z",
+                             *args], env=env, capture_output=True, text=True, timeout=30)
+    if result.returncode != 0:
+        raise AssertionError(f"credkit presign {' '.join(args)} exited {result.returncode}: "
+                             f"{result.stderr}")
+    return result.stdout.strip()
+
+
 # ---- man pages ---------------------------------------------------------------------------------
 
 def man_page_path(command=None):
@@ -193,6 +211,26 @@ def page_text(command=None):
 def literal_blocks(text):
     """The .nf ... .fi blocks of a page, as plain text."""
     return re.findall(r"^\.nf\n(.*?)^\.fi", text, re.M | re.S)
+
+
+def shown_examples(text):
+    """(command, output) for every literal block that shows a `$ ` command and what it prints.
+
+    The command is the `$ ` line and the lines it continues with a backslash; the output is
+    every line after it. Output lines folded for the page are joined back by the caller.
+    """
+    examples = []
+    for block in literal_blocks(text):
+        lines = block.splitlines()
+        if not lines or not lines[0].startswith("$ "):
+            continue
+        command = [lines[0][2:]]
+        i = 1
+        while command[-1].endswith("\\") and i < len(lines):
+            command.append(lines[i])
+            i += 1
+        examples.append(("\n".join(command), "\n".join(lines[i:])))
+    return examples
 
 
 def words_in(roff):
@@ -427,6 +465,10 @@ class HelpIsReadable(unittest.TestCase):
                              help_value_options("write-s3cfg") | help_value_options())
         self.assertFalse({"--watch", "--json", "--check"} & help_value_options("write-s3cfg"))
         self.assertLessEqual({"imds", "env", "profile", "s3cfg", "auto"}, source_kinds())
+        self.assertIn("presign", subcommands())
+        self.assertLessEqual({"-i", "--input", "--bucket", "--expires", "--method", "--at"},
+                             help_value_options("presign"))
+        self.assertFalse({"--strict-expiry", "--botocore-compat"} & help_value_options("presign"))
 
 
 class ManPagesAgreeWithHelp(unittest.TestCase):
@@ -560,6 +602,91 @@ class ManPagesAgreeWithTheBinary(CredkitTestCase):
         self.assertEqual(described, list(printed))
 
 
+    def test_presign_page_documents_every_value_the_binary_accepts(self):
+        documented = words_in(section_body("presign", "OPTIONS"))
+        for option in ("--format", "--method", "--addressing-style"):
+            with self.subTest(option=option):
+                self.assertLessEqual(accepted_values("presign", option), documented)
+
+    def test_presign_page_documents_the_fields_that_json_prints(self):
+        body = section_body("presign", "OUTPUT")
+        fields = re.search(r"^\.B json\n.*?^\.RS\n(.*?)^\.RE", body, re.M | re.S)
+        self.assertIsNotNone(fields, "OUTPUT does not list the fields of json")
+        described = [unescape(tag).split()[-1] for tag in tagged_lines(fields.group(1))]
+
+        printed = json.loads(presign_url(self.env, "-f", "json", "s3://my-bucket/k"))
+
+        self.assertEqual(described, list(printed))
+
+    def test_presign_page_examples_print_what_they_show(self):
+        examples = [e for e in shown_examples(page_text("presign")) if "credkit presign" in e[0]]
+        self.assertGreaterEqual(len(examples), 2, "expected examples that show their output")
+        bindir = self.path("bin")
+        os.mkdir(bindir)
+        os.symlink(os.path.abspath(shutil.which(BIN) or BIN), os.path.join(bindir, "credkit"))
+        env = dict(self.env, PATH=bindir + os.pathsep + self.env.get("PATH", ""),
+                   AWS_EC2_METADATA_DISABLED="true")
+
+        for command, shown in examples:
+            with self.subTest(command=command):
+                result = subprocess.run(["bash", "-c", command + " 2>&1"], env=env,
+                                        capture_output=True, text=True, timeout=30)
+
+                self.assertEqual(result.returncode, 0, result.stdout)
+                # The page folds long lines: compare without the whitespace folding adds.
+                self.assertEqual(re.sub(r"\s+", "", result.stdout), re.sub(r"\s+", "", shown))
+
+    def test_presign_page_gives_the_regions_in_the_order_the_binary_takes_them(self):
+        body = unescape(section_body("presign", "REGION"))
+        order = ["--region", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE", "us-east-1"]
+        for name in order:
+            self.assertIn(name, body)
+        self.assertEqual(sorted(order, key=body.index), order)
+        config = self.path("aws-config")
+        with open(config, "w", encoding="utf-8") as f:
+            f.write("[default]\nregion = eu-north-1\n[profile other]\nregion = sa-east-1\n")
+
+        # Each case sets its source of the region and every source below it in the order.
+        both = {"AWS_REGION": "eu-west-2", "AWS_DEFAULT_REGION": "eu-west-3"}
+        cases = [(both, ["--region", "ap-south-1"], "ap-south-1"),
+                 (both, [], "eu-west-2"),
+                 ({"AWS_DEFAULT_REGION": "eu-west-3"}, [], "eu-west-3"),
+                 ({}, [], "eu-north-1"),
+                 ({}, ["--profile", "other"], "sa-east-1")]
+        for variables, args, region in cases:
+            env = dict(self.env, AWS_CONFIG_FILE=config, **variables)
+            with self.subTest(region=region):
+                url = presign_url(env, *args, "s3://my-bucket/k")
+
+                self.assertIn(f"%2F{region}%2Fs3%2F", url)
+        url = presign_url(self.env, "s3://my-bucket/k")  # nothing set, no config file
+        self.assertIn("%2Fus-east-1%2Fs3%2F", url)
+
+    def test_presign_page_states_the_expires_limits_the_binary_enforces(self):
+        body = unescape(section_body("presign", "OPTIONS"))
+        self.assertRegex(body, r"\n\.B 1s\nto\n\.B 7d\n")
+        env = dict(self.env, AWS_ACCESS_KEY_ID=EXAMPLE_KEY_ID,
+                   AWS_SECRET_ACCESS_KEY=EXAMPLE_SECRET)
+        for expires, code in (("1s", 0), ("7d", 0), ("604800", 0), ("0", 2), ("7d1s", 2)):
+            with self.subTest(expires=expires):
+                result = self.credkit("presign", "--source", "env", "--expires", expires,
+                                      "s3://my-bucket/k", env=env)
+
+                self.assertExit(result, code)
+
+    def test_presign_page_gives_the_exit_status_of_a_batch_with_a_bad_line(self):
+        env = dict(self.env, AWS_ACCESS_KEY_ID=EXAMPLE_KEY_ID,
+                   AWS_SECRET_ACCESS_KEY=EXAMPLE_SECRET)
+        result = self.credkit("presign", "--source", "env", "-i", "-", env=env,
+                              input="s3://my-bucket/a\nnot-a-url\ns3://my-bucket/b\n")
+
+        self.assertEqual(len(result.stdout.splitlines()), 2)
+        self.assertIn("line 2:", result.stderr)
+        codes = ExitStatusTable.documented_codes("presign")
+        self.assertIn(result.returncode, codes)
+        self.assertEqual(result.returncode, ExitStatusTable.error_kind_values()["partial_failure"])
+
+
 class ReadmeAgreesWithHelp(unittest.TestCase):
     def test_readme_command_table_lists_every_command(self):
         with open(README, encoding="utf-8") as f:
@@ -674,6 +801,15 @@ class BashCompletion(CredkitTestCase):
         self.assertEqual(bash_complete("credkit", "fetch-creds", "--format=cr"),
                          ["--format=credential-process"])
 
+    def test_offers_the_values_presign_accepts(self):
+        for option in ("--format", "-f", "--method", "--addressing-style"):
+            with self.subTest(option=option):
+                offered = bash_complete("credkit", "presign", option, "")
+
+                self.assertEqual(set(offered), accepted_values("presign", option))
+        self.assertEqual(set(bash_complete("credkit", "presign", "--source", "")), source_kinds())
+        self.assertEqual(bash_complete("credkit", "presign", "-f", "t"), ["tsv"])
+
     def test_offers_the_imds_modes_the_binary_accepts(self):
         for command in imds_commands():
             with self.subTest(command=command):
@@ -710,7 +846,9 @@ class BashCompletion(CredkitTestCase):
                  ("credkit", "write-s3cfg", "-o", prefix),
                  ("credkit", "write-s3cfg", "--output", prefix),
                  ("credkit", "write-s3cfg", "--also-credentials-file", prefix),
-                 ("credkit", "mock-imds", "--port-file", prefix)]
+                 ("credkit", "mock-imds", "--port-file", prefix),
+                 ("credkit", "presign", "-i", prefix),
+                 ("credkit", "presign", "--input", prefix)]
         for words in cases:
             with self.subTest(words=words):
                 self.assertEqual(bash_complete(*words), [self.path("settings.yaml")])
@@ -728,6 +866,10 @@ class BashCompletion(CredkitTestCase):
         for option in ("--section", "--profile", "--refresh-margin", "--owner"):
             with self.subTest(option=option):
                 self.assertEqual(bash_complete("credkit", "write-s3cfg", option, ""), [])
+        for option in ("--bucket", "--expires", "--region", "--endpoint-url", "--at",
+                       "--content-type", "--response-content-disposition", "--version-id"):
+            with self.subTest(option=option):
+                self.assertEqual(bash_complete("credkit", "presign", option, ""), [])
 
 
 class ZshCompletion(unittest.TestCase):
@@ -769,6 +911,10 @@ class ZshCompletion(unittest.TestCase):
             self.assertEqual(zsh_action_values(command, "--imds-mode"),
                              accepted_values(command, "--imds-mode"))
         self.assertEqual(zsh_action_values("write-s3cfg", "--source"), source_kinds())
+        for option in ("--format", "--method", "--addressing-style"):
+            self.assertEqual(zsh_action_values("presign", option),
+                             accepted_values("presign", option))
+        self.assertEqual(zsh_action_values("presign", "--source"), source_kinds())
         kinds = re.findall(r"^\s+'([a-z-]+)\[", zsh_functions()["_credkit_faults"], re.M)
         self.assertEqual(set(kinds), fault_kinds())
 
@@ -830,6 +976,9 @@ class FishCompletion(unittest.TestCase):
             self.assertEqual(fish_values(command, "--imds-mode"),
                              accepted_values(command, "--imds-mode"))
         self.assertEqual(fish_values("write-s3cfg", "--source"), source_kinds())
+        for option in ("--format", "--method", "--addressing-style"):
+            self.assertEqual(fish_values("presign", option), accepted_values("presign", option))
+        self.assertEqual(fish_values("presign", "--source"), source_kinds())
         self.assertEqual({kind.rstrip(":") for kind in fish_values("mock-imds", "--fault")},
                          fault_kinds())
 

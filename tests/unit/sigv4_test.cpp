@@ -72,8 +72,9 @@ TEST_CASE("sigv4 puts caller parameters before the auth parameters, in the order
 
     const PresignSteps steps = presign(request, example_credentials());
 
-    CHECK(steps.url.starts_with("https://examplebucket.s3.amazonaws.com/test.txt?"
-                                "versionId=v1&response-content-type=text%2Fcsv&X-Amz-Algorithm="));
+    CHECK(
+        steps.url.starts_with("https://examplebucket.s3.amazonaws.com/test.txt?"
+                              "versionId=v1&response-content-type=text%2Fcsv&X-Amz-Algorithm="));
 }
 
 TEST_CASE("sigv4 derived key depends only on secret, date, region and service") {
