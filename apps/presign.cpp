@@ -1,5 +1,6 @@
 // credkit presign: SigV4 presigned S3 URLs, one or millions, byte for byte what botocore
 // makes for the same inputs. Credentials are resolved once per run.
+#include <array>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -80,6 +81,28 @@ Result<Seconds> parse_expires(const std::string& text) {
     return seconds;
 }
 
+// S3 wants response-expires as an HTTP date; an RFC 3339 time is turned into one, as botocore
+// does with a timestamp. Anything else goes as written.
+std::string http_date_if_timestamp(const std::string& value) {
+    auto when = parse_rfc3339(value);
+    if (!when) {
+        return value;
+    }
+    const auto day = std::chrono::floor<std::chrono::days>(*when);
+    const std::chrono::weekday weekday(day);
+    const std::chrono::year_month_day date(day);
+    const std::chrono::hh_mm_ss time(*when - day);
+    static constexpr std::array<std::string_view, 7> kDays{"Sun", "Mon", "Tue", "Wed",
+                                                           "Thu", "Fri", "Sat"};
+    static constexpr std::array<std::string_view, 12> kMonths{
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT", kDays[weekday.c_encoding()],
+                       static_cast<unsigned>(date.day()),
+                       kMonths[static_cast<unsigned>(date.month()) - 1],
+                       static_cast<int>(date.year()), time.hours().count(), time.minutes().count(),
+                       time.seconds().count());
+}
+
 // In the order botocore serialises them for GetObject, which is also their sorted order.
 sigv4::QueryParams response_params(const ResponseOptions& response) {
     const std::pair<const char*, const std::optional<std::string>*> names[] = {
@@ -94,7 +117,9 @@ sigv4::QueryParams response_params(const ResponseOptions& response) {
     sigv4::QueryParams params;
     for (const auto& [name, value] : names) {
         if (*value) {
-            params.emplace_back(name, **value);
+            params.emplace_back(name, std::string_view(name) == "response-expires"
+                                          ? http_date_if_timestamp(**value)
+                                          : **value);
         }
     }
     return params;
@@ -212,6 +237,10 @@ Result<Batch> prepare(const PresignOptions& options, const GlobalOptions& global
     batch.url_expires = when + *expires;
     batch.effective_expires =
         std::min(batch.url_expires, credentials->expiration.value_or(batch.url_expires));
+    // A malformed --endpoint-url is one usage error now, not one error per input.
+    if (auto checked = resolve_s3_endpoint("bucket", batch.endpoint); !checked) {
+        return fail(std::move(checked.error()));
+    }
     batch.credentials = std::move(*credentials);
     batch.format = options.format;
     batch.bucket = options.bucket;
@@ -450,7 +479,7 @@ void add_request_options(CLI::App& app, PresignOptions& options) {
     app.add_option("-i,--input", options.input,
                    "Read one s3://BUCKET/KEY (or bare key with --bucket) per line; - for stdin")
         ->option_text("FILE");
-    app.add_option("--bucket", options.bucket, "Bucket for bare keys read with -i")
+    app.add_option("--bucket", options.bucket, "Bucket for bare keys (arguments or -i lines)")
         ->option_text("BUCKET");
     app.add_option("-f,--format", options.format,
                    "url (default), tsv (input, URL, expiry) or json (one object a line)")

@@ -12,6 +12,11 @@ bool china(std::string_view region) {
     return region.starts_with("cn-");
 }
 
+// The commercial "aws" partition, the only one where botocore falls back on global hosts.
+bool commercial(std::string_view region) {
+    return !china(region) && !region.starts_with("us-gov-") && !region.starts_with("us-iso");
+}
+
 std::string dns_suffix(std::string_view region) {
     return china(region) ? "amazonaws.com.cn" : "amazonaws.com";
 }
@@ -26,7 +31,7 @@ std::string lowercase(std::string_view text) {
 // The S3 service host of a region: regional everywhere, but botocore keeps the legacy global
 // host for us-east-1.
 std::string service_host(const EndpointOptions& options) {
-    if (options.botocore_compat && options.region == "us-east-1") {
+    if (options.botocore_compat && options.region == "us-east-1") {  // commercial
         return "s3.amazonaws.com";
     }
     return fmt::format("s3.{}.{}", options.region, dns_suffix(options.region));
@@ -35,10 +40,31 @@ std::string service_host(const EndpointOptions& options) {
 // botocore's default ("auto") for the aws partition puts every hostable bucket on the global
 // host, whatever the region the signature is scoped to.
 std::string virtual_host(std::string_view bucket, const EndpointOptions& options) {
-    const bool global = options.botocore_compat && !china(options.region) &&
+    const bool global = options.botocore_compat && commercial(options.region) &&
                         options.style == AddressingStyle::automatic;
     return fmt::format("{}.{}", bucket,
                        global ? std::string("s3.amazonaws.com") : service_host(options));
+}
+
+// botocore's older DNS test, which ignores case: 2-63 letters, digits and hyphens, starting
+// and ending with a letter or digit.
+bool legacy_dns_name(std::string_view bucket) {
+    if (bucket.size() < 2 || bucket.size() > 63) {
+        return false;
+    }
+    const auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+    return std::ranges::all_of(bucket, [&](char c) { return alnum(c) || c == '-'; }) &&
+           alnum(bucket.front()) && alnum(bucket.back());
+}
+
+// The host of a path-style URL. botocore's default ("auto") sends a bucket that its older,
+// case-blind DNS test accepts to the global host too, though not virtual-hosted.
+std::string path_host(std::string_view bucket, const EndpointOptions& options) {
+    if (options.botocore_compat && options.style == AddressingStyle::automatic &&
+        commercial(options.region) && legacy_dns_name(bucket)) {
+        return "s3.amazonaws.com";
+    }
+    return service_host(options);
 }
 
 struct ParsedUrl {
@@ -136,7 +162,7 @@ Result<S3Endpoint> resolve_s3_endpoint(std::string_view bucket, const EndpointOp
     if (hostable && options.style != AddressingStyle::path) {
         endpoint.host = virtual_host(bucket, options);
     } else {
-        endpoint.host = service_host(options);
+        endpoint.host = path_host(bucket, options);
         endpoint.path_prefix = "/" + std::string(bucket);
     }
     endpoint.signed_host = endpoint.host;

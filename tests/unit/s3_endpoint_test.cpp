@@ -62,6 +62,28 @@ TEST_CASE("botocore compatibility keeps botocore's global host choices") {
           "https://s3.amazonaws.com/mybucket");
 }
 
+TEST_CASE("botocore compatibility sends case-blind dns names path style to the global host") {
+    const auto compat = AddressingStyle::automatic;
+    CHECK(url_base("MyBucket", in("eu-west-1", compat, true)) ==
+          "https://s3.amazonaws.com/MyBucket");
+    CHECK(url_base("ab", in("eu-west-1", compat, true)) == "https://s3.amazonaws.com/ab");
+    CHECK(url_base("My_Bucket", in("eu-west-1", compat, true)) ==
+          "https://s3.eu-west-1.amazonaws.com/My_Bucket");
+    CHECK(url_base("bucket-", in("eu-west-1", compat, true)) ==
+          "https://s3.eu-west-1.amazonaws.com/bucket-");
+    CHECK(url_base("MyBucket", in("eu-west-1", AddressingStyle::virtual_hosted, true)) ==
+          "https://s3.eu-west-1.amazonaws.com/MyBucket");
+    CHECK(url_base("MyBucket", in("cn-north-1", compat, true)) ==
+          "https://s3.cn-north-1.amazonaws.com.cn/MyBucket");
+}
+
+TEST_CASE("botocore compatibility keeps govcloud on its own regional hosts") {
+    CHECK(url_base("mybucket", in("us-gov-west-1", AddressingStyle::automatic, true)) ==
+          "https://mybucket.s3.us-gov-west-1.amazonaws.com");
+    CHECK(url_base("MyBucket", in("us-gov-west-1", AddressingStyle::automatic, true)) ==
+          "https://s3.us-gov-west-1.amazonaws.com/MyBucket");
+}
+
 TEST_CASE("a custom endpoint is path style, keeps its prefix and signs no default port") {
     EndpointOptions options = in("eu-west-1");
     options.endpoint_url = "https://S3.Example.com:443/prefix/";
