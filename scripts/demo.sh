@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A tour of the main job on any machine: start the bundled metadata server, fetch the
-# instance role's credentials from it in a few formats, write htslib's s3cfg, stop it.
+# instance role's credentials from it in a few formats, keep htslib's s3cfg fresh from it,
+# presign a link, and stop it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x build/apps/credkit ] || BUILD_DIR=build scripts/build.sh
@@ -28,10 +29,17 @@ step "credkit -vv fetch-creds --format credential-process"
 step "credkit fetch-creds --format env --metadata"
 "$credkit" fetch-creds --format env --metadata
 
-step "credkit fetch-creds --format s3cfg -o $work/hts.s3cfg   # HTS_S3_S3CFG for htslib"
-"$credkit" fetch-creds --format s3cfg -o "$work/hts.s3cfg"
+step "credkit write-s3cfg -o $work/hts.s3cfg --json   # the file htslib reads via HTS_S3_S3CFG"
+"$credkit" write-s3cfg -o "$work/hts.s3cfg" --json
 ls -l "$work/hts.s3cfg" | cut -d' ' -f1,5-
 sed -E 's/^(secret_key|access_token) = (.{6}).*/\1 = \2... (hidden)/' "$work/hts.s3cfg"
+
+step "credkit write-s3cfg -o $work/hts.s3cfg --json   # again: nothing to change"
+"$credkit" write-s3cfg -o "$work/hts.s3cfg" --json
+
+step "credkit presign --source imds --region eu-west-1 --expires 15m s3://my-bucket/calls.vcf.gz"
+"$credkit" presign --source imds --region eu-west-1 --expires 15m s3://my-bucket/calls.vcf.gz |
+  sed -E 's/(X-Amz-Security-Token=.{12})[^&]*/\1.../'
 
 step "credkit fetch-creds --role no-such-role   # failures say why"
 "$credkit" fetch-creds --role no-such-role || echo "(exit status $?)"
