@@ -43,5 +43,6 @@ Command register_fetch_creds(CLI::App& parent, const GlobalOptions& global);
 Command register_mock_imds(CLI::App& parent, const GlobalOptions& global);
 Command register_write_s3cfg(CLI::App& parent, const GlobalOptions& global);
 Command register_presign(CLI::App& parent, const GlobalOptions& global);
+Command register_check_expiry(CLI::App& parent, const GlobalOptions& global);
 
 }  // namespace credkit::cli

@@ -48,6 +48,11 @@ int usage_error(const CLI::ParseError& error, const CLI::App& app) {
     }
     const std::string name = chosen == &app ? "credkit" : "credkit " + chosen->get_name();
     std::fprintf(stderr, "hint: see '%s --help'\n", name.c_str());
+    // Monitoring commands report a usage error as UNKNOWN, as monitoring plugins do.
+    constexpr int kMonitoringUnknown = 3;
+    if (chosen->get_name() == "check-expiry") {
+        return kMonitoringUnknown;
+    }
     return credkit::exit_code(credkit::ErrorKind::usage);
 }
 
@@ -71,6 +76,7 @@ int main(int argc, char** argv) {
         credkit::cli::register_fetch_creds(app, global),
         credkit::cli::register_write_s3cfg(app, global),
         credkit::cli::register_presign(app, global),
+        credkit::cli::register_check_expiry(app, global),
         credkit::cli::register_mock_imds(app, global),
     };
 
