@@ -264,13 +264,7 @@ int run(const CheckOptions& options, const GlobalOptions& global) {
     if (!limits) {
         return unknown(limits.error());
     }
-    const SystemEnvironment env;
-    auto config = load_config(global.config_path, env);
-    if (!config) {
-        return unknown(config.error());
-    }
-    auto imds = resolve_imds_settings(options.imds_options,
-                                      *config ? (*config)->imds : ImdsOverrides{}, env);
+    auto imds = resolve_imds(options.imds_options, global);
     if (!imds) {
         return unknown(imds.error());
     }
@@ -318,14 +312,7 @@ void add_input_options(CLI::App& app, CheckOptions& options) {
     app.add_flag("--env", options.env,
                  "Check AWS_CREDENTIAL_EXPIRATION (or AWS_SESSION_EXPIRATION)");
     app.add_flag("--imds", options.imds, "Check the instance role's credentials from IMDS");
-    app.add_option("--source", options.source,
-                   "With no input: the credentials of this source, auto (default), env, "
-                   "profile[:NAME], s3cfg[:PATH] or imds")
-        ->option_text("SOURCE");
-    app.add_option_function<std::string>(
-           "--profile", [&options](const std::string& v) { options.profile = v; },
-           "Profile for --source (default: $AWS_DEFAULT_PROFILE, $AWS_PROFILE, default)")
-        ->option_text("NAME");
+    add_source_options(app, options.source, options.profile, "auto");
 }
 
 }  // namespace

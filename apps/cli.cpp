@@ -62,6 +62,22 @@ void add_imds_options(CLI::App& command, ImdsOverrides& overrides) {
         ->group(group);
 }
 
+void add_source_options(CLI::App& command, std::string& source, std::optional<std::string>& profile,
+                        std::string_view shown_default) {
+    command
+        .add_option("--source", source,
+                    "Where credentials come from: auto, env, profile[:NAME], s3cfg[:PATH] or "
+                    "imds (default " +
+                        std::string(shown_default) + ")")
+        ->option_text("SOURCE");
+    command
+        .add_option_function<std::string>(
+            "--profile", [&profile](const std::string& v) { profile = v; },
+            "Profile for the auto, profile and s3cfg sources (default: $AWS_DEFAULT_PROFILE, "
+            "$AWS_PROFILE, else default)")
+        ->option_text("NAME");
+}
+
 Result<ImdsSettings> resolve_imds(const ImdsOverrides& command_line, const GlobalOptions& global) {
     const SystemEnvironment env;
     auto config = load_config(global.config_path, env);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -31,6 +32,10 @@ struct Command {
 // Adds --imds-endpoint, --imds-mode, --imds-timeout, --imds-attempts, --imds-token-ttl,
 // --allow-imdsv1 and --role to a subcommand, in one option group.
 void add_imds_options(CLI::App& command, ImdsOverrides& overrides);
+
+// Adds --source and --profile; `shown_default` is the source the help names as default.
+void add_source_options(CLI::App& command, std::string& source, std::optional<std::string>& profile,
+                        std::string_view shown_default);
 
 // The IMDS settings for a run: command line, then environment, then the config file.
 Result<ImdsSettings> resolve_imds(const ImdsOverrides& command_line, const GlobalOptions& global);

@@ -411,12 +411,7 @@ int sign_all(const Batch& batch, const PresignOptions& options, const Logger& lo
 int run(const PresignOptions& options, const GlobalOptions& global) {
     const Logger log = global.logger();
     const SystemEnvironment env;
-    auto config = load_config(global.config_path, env);
-    if (!config) {
-        return report(config.error(), log);
-    }
-    auto imds =
-        resolve_imds_settings(options.imds, *config ? (*config)->imds : ImdsOverrides{}, env);
+    auto imds = resolve_imds(options.imds, global);
     if (!imds) {
         return report(imds.error(), log);
     }
@@ -498,13 +493,7 @@ void add_request_options(CLI::App& app, PresignOptions& options) {
         ->option_text("TIMESTAMP");
     app.add_flag("--strict-expiry", options.strict_expiry,
                  "Fail, rather than warn, when the credentials expire before the URL");
-    app.add_option("--source", options.source,
-                   "Credentials: auto (default), env, profile[:NAME], s3cfg[:PATH] or imds")
-        ->option_text("SOURCE");
-    app.add_option_function<std::string>(
-           "--profile", [&options](const std::string& v) { options.profile = v; },
-           "Profile, as in the AWS CLI (default: $AWS_DEFAULT_PROFILE, $AWS_PROFILE, default)")
-        ->option_text("NAME");
+    add_source_options(app, options.source, options.profile, "auto");
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ namespace {
 struct WriteOptions {
     ImdsOverrides imds;
     std::string output;
-    std::string source;
+    std::string source;  // empty: the config's, else imds
     std::optional<std::string> profile;
     std::string section;
     std::optional<std::string> host_base;
@@ -417,15 +417,7 @@ void add_output_options(CLI::App& app, WriteOptions& options) {
 }
 
 void add_run_options(CLI::App& app, WriteOptions& options) {
-    app.add_option("--source", options.source,
-                   "Where credentials come from: imds (default), env, profile[:NAME], "
-                   "s3cfg[:PATH] or auto")
-        ->option_text("SOURCE");
-    app.add_option_function<std::string>(
-           "--profile", [&options](const std::string& v) { options.profile = v; },
-           "Profile for --source profile, s3cfg and auto (default: $AWS_DEFAULT_PROFILE, "
-           "$AWS_PROFILE, else default)")
-        ->option_text("NAME");
+    add_source_options(app, options.source, options.profile, "imds, or the config's source");
     app.add_flag("--json", options.json,
                  "Print {\"changed\", \"path\", \"expires\", \"outputs\"} for Ansible");
     app.add_flag("--check", options.check,
