@@ -16,7 +16,8 @@ namespace credkit::cli {
 namespace {
 
 struct CheckOptions {
-    std::vector<std::string> urls;
+    std::vector<std::string> urls;         // arguments
+    std::vector<std::string> url_options;  // --url, checked after the arguments
     std::vector<std::string> files;
     std::optional<std::string> section;
     bool imds = false;
@@ -84,10 +85,15 @@ Row credentials_row(Context& context, const SourceSpec& spec, std::string kind) 
 std::vector<Row> gather(Context& context) {
     const CheckOptions& options = context.options;
     std::vector<Row> rows;
-    for (const auto& url : options.urls) {
-        rows.push_back(from_result(presigned_url_expiry(url), "url", url.substr(0, url.find('?'))));
+    for (const auto* urls : {&options.urls, &options.url_options}) {
+        for (const auto& url : *urls) {
+            rows.push_back(
+                from_result(presigned_url_expiry(url), "url", url.substr(0, url.find('?'))));
+        }
     }
-    const std::string section = effective_profile(options.section, context.env);
+    // --section, else the profile in effect (--profile, AWS_DEFAULT_PROFILE, AWS_PROFILE).
+    const std::string section =
+        options.section ? *options.section : effective_profile(options.profile, context.env);
     for (const auto& path : options.files) {
         auto text = read_text_file(path);
         rows.push_back(text ? from_result(file_expiry(*text, path, section), "file", path)
@@ -156,15 +162,10 @@ void print_json(const std::vector<Row>& rows, TimePoint now) {
     }
 }
 
-// Nagios perfdata labels are quoted; a quote or '=' inside would end them early.
-std::string perf_label(const Row& row) {
-    std::string label = row.expiry.kind + ":" + row.expiry.target;
-    for (char& c : label) {
-        if (c == '\'' || c == '=') {
-            c = '_';
-        }
-    }
-    return label;
+// One perfdata label per input: "remaining" alone, numbered when there are several, so that
+// two inputs with the same target still get a series each.
+std::string perf_label(std::size_t index, std::size_t count) {
+    return count == 1 ? std::string("remaining") : fmt::format("remaining_{}", index + 1);
 }
 
 void print_nagios(const std::vector<Row>& rows, Status worst, TimePoint now,
@@ -175,12 +176,13 @@ void print_nagios(const std::vector<Row>& rows, Status worst, TimePoint now,
     if (rows.size() > 1) {
         message = fmt::format("{} checked; worst: {}", rows.size(), message);
     }
+    // Thresholds as ranges "N:": alert when the remaining time falls below N.
     std::string perfdata;
-    for (const auto& row : rows) {
-        if (const auto remaining = remaining_seconds(row, now)) {
-            perfdata +=
-                fmt::format("{}'{}'={}s;{};{}", perfdata.empty() ? "" : " ", perf_label(row),
-                            *remaining, limits.warn.count(), limits.crit.count());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (const auto remaining = remaining_seconds(rows[i], now)) {
+            perfdata += fmt::format("{}'{}'={}s;{}:;{}:", perfdata.empty() ? "" : " ",
+                                    perf_label(i, rows.size()), *remaining, limits.warn.count(),
+                                    limits.crit.count());
         }
     }
     std::printf("CREDKIT %s - %s%s%s\n", std::string(status_name(worst)).c_str(), message.c_str(),
@@ -218,10 +220,12 @@ void print_prometheus(const std::vector<Row>& rows, TimePoint now) {
     };
     for (const auto& metric : metrics) {
         std::printf("# HELP %s %s\n# TYPE %s gauge\n", metric.name, metric.help, metric.name);
-        for (const auto& row : rows) {
-            const std::string labels =
-                fmt::format("{{kind=\"{}\",target=\"{}\"}}", prometheus_escape(row.expiry.kind),
-                            prometheus_escape(row.expiry.target));
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            const Row& row = rows[i];
+            // The input's position keeps two inputs with the same target apart.
+            const std::string labels = fmt::format("{{input=\"{}\",kind=\"{}\",target=\"{}\"}}",
+                                                   i + 1, prometheus_escape(row.expiry.kind),
+                                                   prometheus_escape(row.expiry.target));
             const std::string_view name = metric.name;
             if (name == "credkit_status") {
                 std::printf("%s%s %d\n", metric.name, labels.c_str(), static_cast<int>(row.status));
@@ -264,6 +268,9 @@ int run(const CheckOptions& options, const GlobalOptions& global) {
     if (!limits) {
         return unknown(limits.error());
     }
+    if (auto source = parse_source(options.source); !source) {
+        return unknown(source.error());
+    }
     auto imds = resolve_imds(options.imds_options, global);
     if (!imds) {
         return unknown(imds.error());
@@ -300,7 +307,7 @@ int run(const CheckOptions& options, const GlobalOptions& global) {
 
 void add_input_options(CLI::App& app, CheckOptions& options) {
     app.add_option("urls", options.urls, "Presigned URLs to check")->option_text("URL...");
-    app.add_option("--url", options.urls, "A presigned URL to check (repeatable)")
+    app.add_option("--url", options.url_options, "A presigned URL to check (repeatable)")
         ->option_text("URL");
     app.add_option("--file", options.files,
                    "A credentials file, s3cfg or credential_process JSON to check (repeatable)")

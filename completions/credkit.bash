@@ -30,6 +30,10 @@ _credkit_command_options() {
             echo "--response-content-encoding --response-content-language --response-expires"
             echo "--version-id $_credkit_imds_options $_credkit_common_options"
             ;;
+        check-expiry)
+            echo "-h --help --url --file --section --env --imds --source --profile --warn --crit"
+            echo "-f --format --at $_credkit_imds_options $_credkit_common_options"
+            ;;
         mock-imds)
             echo "-h --help --listen --port-file --role --no-role --lifetime --rotate-every"
             echo "--seed --credentials-file --region --availability-zone --instance-id"
@@ -59,6 +63,9 @@ _credkit_takes_value() {
             --addressing-style | --response-content-type | --response-content-disposition | \
             --response-cache-control | --response-content-encoding | \
             --response-content-language | --response-expires | --version-id)
+            return 0
+            ;;
+        --url | --file | --warn | --crit)
             return 0
             ;;
     esac
@@ -112,7 +119,7 @@ _credkit() {
 
     case $prev in
         --config | -o | --output | --port-file | --credentials-file | --also-credentials-file | \
-            -i | --input)
+            -i | --input | --file)
             compopt -o filenames 2>/dev/null
             local IFS=$'\n'
             COMPREPLY=($(compgen -f -- "$cur"))
@@ -122,6 +129,8 @@ _credkit() {
         -f | --format)
             if [[ $command == presign ]]; then
                 _credkit_reply "url tsv json" "$cur" "$prefix"
+            elif [[ $command == check-expiry ]]; then
+                _credkit_reply "text json nagios prometheus" "$cur" "$prefix"
             else
                 _credkit_reply "json credential-process env fish ini s3cfg" "$cur" "$prefix"
             fi
@@ -160,7 +169,7 @@ _credkit() {
     fi
 
     if [[ -z $command && $cur != -* ]]; then
-        _credkit_reply "fetch-creds write-s3cfg presign mock-imds" "$cur" ""
+        _credkit_reply "fetch-creds write-s3cfg presign check-expiry mock-imds" "$cur" ""
         return 0
     fi
     _credkit_reply "$(_credkit_command_options "$command")" "$cur" ""

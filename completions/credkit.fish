@@ -5,13 +5,15 @@
 complete -c credkit -f
 
 # Commands, offered until one is given.
-complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign mock-imds" -a fetch-creds \
+complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign check-expiry mock-imds" -a fetch-creds \
     -d "Fetch the instance role's credentials from IMDS"
-complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign mock-imds" \
+complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign check-expiry mock-imds" \
     -a write-s3cfg -d "Write credentials into an s3cfg for htslib and s3cmd, and keep it fresh"
-complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign mock-imds" -a presign \
+complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign check-expiry mock-imds" -a presign \
     -d "Make SigV4 presigned S3 URLs, one or millions"
-complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign mock-imds" -a mock-imds \
+complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign check-expiry mock-imds" \
+    -a check-expiry -d "Tell how long credentials or a presigned URL stay valid, for monitoring"
+complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign check-expiry mock-imds" -a mock-imds \
     -d "Run a local IMDSv2 server for demos and tests"
 
 # Global options, accepted before or after the command name.
@@ -145,6 +147,46 @@ complete -c credkit -n "__fish_seen_subcommand_from presign" -l imds-token-ttl -
 complete -c credkit -n "__fish_seen_subcommand_from presign" -l allow-imdsv1 \
     -d "Fall back to IMDSv1 when the token request fails"
 complete -c credkit -n "__fish_seen_subcommand_from presign" -l role -x \
+    -d "Instance role to use"
+
+# credkit check-expiry
+complete -c credkit -n "__fish_seen_subcommand_from check-expiry" -l url -x \
+    -d "A presigned URL to check (repeatable)"
+complete -c credkit -n "__fish_seen_subcommand_from check-expiry" -l file -r -F \
+    -d "A credentials file, s3cfg or credential_process JSON to check (repeatable)"
+complete -c credkit -n "__fish_seen_subcommand_from check-expiry" -l section -x \
+    -d "Section of each --file to read"
+complete -c credkit -n "__fish_seen_subcommand_from check-expiry" -l env \
+    -d "Check AWS_CREDENTIAL_EXPIRATION (or AWS_SESSION_EXPIRATION)"
+complete -c credkit -n "__fish_seen_subcommand_from check-expiry" -l imds \
+    -d "Check the instance role's credentials from IMDS"
+complete -c credkit -n "__fish_seen_subcommand_from check-expiry" -l source -x \
+    -a "imds env profile s3cfg auto" \
+    -d "Where credentials come from when no input is given"
+complete -c credkit -n "__fish_seen_subcommand_from check-expiry" -l profile -x \
+    -d "Profile for the auto, profile and s3cfg sources"
+complete -c credkit -n "__fish_seen_subcommand_from check-expiry" -l warn -x \
+    -d "WARNING when at most this long is left (default 30m)"
+complete -c credkit -n "__fish_seen_subcommand_from check-expiry" -l crit -x \
+    -d "CRITICAL when at most this long is left, or expired (default 5m)"
+complete -c credkit -n "__fish_seen_subcommand_from check-expiry" -s f -l format -x \
+    -a "text json nagios prometheus" -d "Output format"
+complete -c credkit -n "__fish_seen_subcommand_from check-expiry" -l at -x \
+    -d "Judge as of this RFC 3339 time"
+complete -c credkit -n "__fish_seen_subcommand_from check-expiry" -l imds-endpoint -x \
+    -a "http://169.254.169.254 http://[fd00:ec2::254]" \
+    -d "Metadata service URL"
+complete -c credkit -n "__fish_seen_subcommand_from check-expiry" -l imds-mode -x -a "ipv4 ipv6" \
+    -d "Address family of the default endpoint"
+complete -c credkit -n "__fish_seen_subcommand_from check-expiry" -l imds-timeout -x \
+    -d "Time allowed per attempt"
+complete -c credkit -n "__fish_seen_subcommand_from check-expiry" -l imds-attempts -x \
+    -d "Tries per request"
+complete -c credkit -n "__fish_seen_subcommand_from check-expiry" -l imds-token-ttl -x \
+    -d "Lifetime of the session token"
+complete -c credkit -n "__fish_seen_subcommand_from check-expiry" -l allow-imdsv1 \
+    -d "Fall back to IMDSv1 when the token request fails"
+complete -c credkit -n "__fish_seen_subcommand_from check-expiry" -l role -x \
     -d "Instance role to use"
 
 # credkit mock-imds

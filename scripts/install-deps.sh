@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev libcpp-httplib-dev libsystemd-dev
   doctest-dev libbenchmark-dev
   tabix bcftools s3cmd
+  prometheus  # promtool, which judges check-expiry's Prometheus output
   fish zsh groff-base util-linux
 )
 

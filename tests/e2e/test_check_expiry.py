@@ -638,8 +638,9 @@ class UsageErrors(CheckExpiryCase):
                  ["--at", "yesterday"], ["--no-such-option"], ["--source", "nowhere"]]
         for args in cases:
             with self.subTest(args=args):
-                result = self.check("--env", *args,
-                                    env=self.env_with(AWS_CREDENTIAL_EXPIRATION=later(3600)))
+                env = self.env_with(AWS_CREDENTIAL_EXPIRATION="2099-01-01T00:00:00Z")
+
+                result = self.check("--env", *args, env=env)
 
                 self.assertExit(result, UNKNOWN)
                 self.assertIn("credkit: error: ", result.stderr)
@@ -704,7 +705,9 @@ class GarbageIsUnknown(CheckExpiryCase):
 
         result = self.check("--at", AT, "--file", path)
 
-        self.assertUnknownSaying(result, r"(?i)expir")
+        # Either the cut line is named, or the missing expiry is.
+        self.assertUnknownSaying(result, r"(?i)expir|:4\b|line 4")
+        self.assertIn(path, result.stdout + result.stderr)
 
     def test_credential_process_json_with_a_bad_expiration(self):
         path = self.write("process.json", json.dumps({
@@ -783,6 +786,32 @@ class SeveralInputs(CheckExpiryCase):
 
         self.assertEqual(sorted(o["status"] for o in objects), ["OK", "UNKNOWN"])
         self.assertExit(result, UNKNOWN)
+
+    def test_a_url_argument_before_url_options_is_still_checked(self):
+        first = self.presign("--expires", "1h", "s3://my-bucket/first.csv")
+        second = self.presign("--expires", "2h", "s3://my-bucket/second.csv")
+
+        result, objects = self.check_json("--at", AT, first, "--url", second)
+
+        self.assertEqual(sorted(o["target"] for o in objects),
+                         sorted(u.split("?", 1)[0] for u in (first, second)), result.stderr)
+
+    def test_two_urls_for_the_same_object_are_told_apart_in_nagios_and_prometheus(self):
+        get = self.presign("--expires", "1h", "s3://my-bucket/k")
+        put = self.presign("--expires", "2h", "--method", "PUT", "s3://my-bucket/k")
+
+        nagios = self.check("--at", AT, "--format", "nagios", get, put)
+        prometheus = self.check("--at", AT, "--format", "prometheus", get, put)
+
+        perfdata = nagios.stdout.splitlines()[0].split(" | ", 1)[1].split()
+        labels = [item.split("=", 1)[0] for item in perfdata]
+        self.assertEqual(len(set(labels)), 2, f"one perfdata label for two inputs: {labels}")
+        try:
+            families = parse_exposition(prometheus.stdout)
+        except ValueError as error:
+            self.fail(f"{error}: node_exporter drops a series collected twice\n"
+                      f"{prometheus.stdout}")
+        self.assertEqual(len(families["credkit_status"]["samples"]), 2)
 
     def test_several_urls_and_files_given_repeatedly(self):
         urls = [self.presign("--expires", f"{n}h", f"s3://my-bucket/{n}.csv") for n in (1, 2)]
@@ -895,7 +924,7 @@ class NagiosOutput(CheckExpiryCase):
 # ---- Prometheus --------------------------------------------------------------------------------
 
 METRICS = ("credkit_expiry_timestamp_seconds", "credkit_remaining_seconds", "credkit_status")
-_LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\\n]|\\[\\"n])*)"\s*(,|(?=\}))')
+_LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\\n]|\\[\\"n])*)"\s*(,|$)')
 
 
 def parse_exposition(text):
@@ -1084,61 +1113,98 @@ class PrometheusOutput(CheckExpiryCase):
 # ---- contrib/monitoring ------------------------------------------------------------------------
 
 MONITORING_DIR = os.path.join(SOURCE_DIR, "contrib", "monitoring")
+TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
 
 
-def check_expiry_commands(path):
-    """The `credkit check-expiry ...` command lines in a file, as word lists from `check-expiry`."""
+def monitoring_file(name):
+    return os.path.join(MONITORING_DIR, name)
+
+
+def example_options(path):
+    """(command words, options) of each `credkit check-expiry` an example runs.
+
+    Command lines are found as `credkit check-expiry ...`; Icinga 2's argument keys ("--warn")
+    count as options of its command.
+    """
     with open(path, encoding="utf-8") as f:
         text = f.read().replace("\\\n", " ")
-    commands = []
+    found = []
     for match in re.finditer(r"credkit check-expiry([^'\n;>|]*)", text):
         words = match.group(1).split()
-        commands.append(["check-expiry", *words])
-    return commands
+        if words and words[0].startswith("-"):  # a command line, not prose about the command
+            found.append((words, {w.split("=")[0] for w in words if w.startswith("-")}))
+    if path.endswith("icinga2.conf"):
+        found.append((["icinga2"], set(re.findall(r'"(--?[a-z][a-z0-9-]*)"', text))))
+    return found
 
 
 class MonitoringExamples(CheckExpiryCase):
+    """The examples in contrib/monitoring run, with options check-expiry knows."""
+
     def files(self):
-        return sorted(os.path.join(root, name) for root, _, names in os.walk(MONITORING_DIR)
-                      for name in names)
+        return sorted(os.path.join(MONITORING_DIR, name) for name in os.listdir(MONITORING_DIR))
 
     def test_every_example_uses_only_options_check_expiry_knows(self):
         from test_docs_agree import help_options
         known = help_options("check-expiry") | help_options()
-        found = 0
+        examples = 0
         for path in self.files():
-            for words in check_expiry_commands(path):
-                found += 1
+            for words, options in example_options(path):
+                examples += 1
                 with self.subTest(path=os.path.basename(path), words=words):
-                    options = {w.split("=")[0] for w in words if w.startswith("-")}
+                    self.assertTrue(options)
                     self.assertLessEqual(options, known)
-        self.assertGreaterEqual(found, 4, "expected Nagios, Icinga, systemd, cron and Ansible "
-                                          "examples that run credkit check-expiry")
+        self.assertGreaterEqual(examples, 6, "expected NRPE, Nagios, Icinga 2, systemd, cron "
+                                             "and Ansible examples")
 
-    def test_textfile_collector_service_writes_a_file_promtool_accepts(self):
-        service = os.path.join(MONITORING_DIR, "credkit-expiry-textfile.service")
-        with open(service, encoding="utf-8") as f:
-            exec_start = re.search(r"^ExecStart=(.*)$", f.read(), re.M).group(1)
-        directory = self.path("textfile")
-        os.mkdir(directory)
+    def run_example(self, command, imds):
+        """Runs an example's shell command with its paths moved into the test's HOME."""
+        textfiles, run = self.path("textfile"), self.path("run")
+        os.mkdir(textfiles)
+        os.mkdir(run)
+        written = self.credkit("write-s3cfg", "--imds-endpoint", imds.endpoint,
+                               "-o", os.path.join(run, "hts.s3cfg"))
+        self.assertExit(written, 0)
         bindir = self.path("bin")
         os.mkdir(bindir)
         os.symlink(os.path.abspath(shutil.which(BIN) or BIN), os.path.join(bindir, "credkit"))
-        command = exec_start.replace("/var/lib/prometheus/node-exporter", directory).replace(
+        command = command.replace(TEXTFILE_DIR, textfiles).replace("/run/credkit", run).replace(
             "/usr/bin/credkit", "credkit")
-        argv = shlex.split(command)
         env = self.env_with(PATH=bindir + os.pathsep + self.env.get("PATH", ""),
-                            AWS_CREDENTIAL_EXPIRATION=later(600, rfc3339(time.time())),
-                            AWS_EC2_METADATA_DISABLED="true")
-
-        result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
-
+                            AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.endpoint)
+        result = subprocess.run(["sh", "-c", command], env=env, capture_output=True,
+                                text=True, timeout=60)
         self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertEqual(os.listdir(directory), ["credkit.prom"],
-                         "the collector must see one .prom file and no temporary one")
-        text = read(os.path.join(directory, "credkit.prom"))
+        self.assertEqual(os.listdir(textfiles), ["credkit.prom"],
+                         "the collector must find one .prom file and no temporary one")
+        text = read(os.path.join(textfiles, "credkit.prom"))
         assert_promtool_accepts(self, text)
-        self.assertIn("credkit_status", parse_exposition(text))
+        families = parse_exposition(text)
+        kinds = sorted(labels["kind"] for labels, _ in families["credkit_status"]["samples"])
+        self.assertEqual(kinds, ["file", "imds"])
+        self.assertEqual([v for _, v in families["credkit_status"]["samples"]], [OK, OK])
+
+    def test_textfile_service_writes_a_file_promtool_accepts(self):
+        with open(monitoring_file("credkit-expiry-textfile.service"), encoding="utf-8") as f:
+            exec_start = re.findall(r"^ExecStart=(.*)$", f.read(), re.M)
+        self.assertEqual(len(exec_start), 1)
+        argv = shlex.split(exec_start[0])
+        self.assertEqual(argv[:2], ["/bin/sh", "-c"])
+        self.assertNotIn("$", argv[2], "systemd would expand $ itself")
+
+        with MockImds("--lifetime", "6h") as imds:
+            self.run_example(argv[2], imds)
+
+    def test_cron_line_writes_a_file_promtool_accepts(self):
+        lines = [line for line in read(monitoring_file("credkit-expiry.cron")).splitlines()
+                 if line.strip() and not line.startswith("#")]
+        self.assertEqual(len(lines), 1, lines)
+        fields = lines[0].split(None, 6)
+        self.assertEqual(fields[:5], ["*"] * 5)
+        self.assertNotIn("%", fields[6], "cron turns % into a newline")
+
+        with MockImds("--lifetime", "6h") as imds:
+            self.run_example(fields[6], imds)
 
     def test_systemd_units_pass_systemd_analyze_verify(self):
         if not shutil.which("systemd-analyze"):
@@ -1147,7 +1213,7 @@ class MonitoringExamples(CheckExpiryCase):
         os.mkdir(units)
         binary = os.path.abspath(shutil.which(BIN) or BIN)
         for name in ("credkit-expiry-textfile.service", "credkit-expiry-textfile.timer"):
-            text = read(os.path.join(MONITORING_DIR, name)).replace("/usr/bin/credkit", binary)
+            text = read(monitoring_file(name)).replace("/usr/bin/credkit", binary)
             with open(os.path.join(units, name), "w", encoding="utf-8") as f:
                 f.write(text)
 
@@ -1159,8 +1225,30 @@ class MonitoringExamples(CheckExpiryCase):
 
         problems = [line for line in (result.stdout + result.stderr).splitlines()
                     if "credkit-expiry-textfile" in line]
+        self.assertEqual(problems, [], result.stderr)
         self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertEqual(problems, [])
+
+    def test_alerting_rules_pass_promtool_check_rules(self):
+        result = subprocess.run([promtool(), "check", "rules",
+                                 monitoring_file("credkit.rules.yml")],
+                                capture_output=True, text=True, timeout=60)
+
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        for metric in ("credkit_expiry_timestamp_seconds", "credkit_status"):
+            self.assertIn(metric, read(monitoring_file("credkit.rules.yml")))
+
+    def test_ansible_tasks_assert_on_the_json_fields(self):
+        text = read(monitoring_file("ansible-check-expiry.yml"))
+        self.assertIn("ansible.builtin.assert", text)
+        for field in ("status", "kind", "target", "expires", "remaining_seconds"):
+            self.assertIn(f"item.{field}", text)
+        try:
+            import yaml
+        except ImportError:
+            return
+        tasks = yaml.safe_load(text)
+        self.assertEqual([next(k for k in t if k.startswith("ansible.")) for t in tasks],
+                         ["ansible.builtin.command", "ansible.builtin.assert"])
 
 
 if __name__ == "__main__":

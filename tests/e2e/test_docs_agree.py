@@ -10,8 +10,12 @@ knows are the ones the pages document, the pages' config examples are accepted b
 and the JSON that credkit-write-s3cfg(1) shows is the shape `write-s3cfg --json` prints. The
 presign page documents every value `presign` accepts for its formats, methods and addressing
 styles, the fields of its JSON output, its region order and its --expires limits, and its
-examples that show their output print exactly that output. The README lists every command. The pages must render without warnings and the completion scripts
-must load, when the tools to check them are installed.
+examples that show their output print exactly that output. The check-expiry page documents
+every format it accepts, the fields of its JSON and the metrics of its Prometheus output, and
+its exit status on the monitoring scale (0 OK .. 3 UNKNOWN, usage errors included), which the
+global page names as the exception to its table. The README lists every command. The pages
+must render without warnings and the completion scripts must load, when the tools to check
+them are installed.
 """
 
 import functools
@@ -32,6 +36,9 @@ ZSH_COMPLETION = os.path.join(SOURCE_DIR, "completions", "_credkit")
 FISH_COMPLETION = os.path.join(SOURCE_DIR, "completions", "credkit.fish")
 ERROR_HPP = os.path.join(SOURCE_DIR, "lib", "credkit", "error.hpp")
 README = os.path.join(SOURCE_DIR, "README.md")
+
+# Commands that exit on the monitoring scale of Nagios plugins instead of the shared table.
+MONITORING_SCALE = {"check-expiry": {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}}
 
 # Options of other programs that the man pages quote in hints (`aws ec2 ...`).
 FOREIGN_OPTIONS = {"--iam-instance-profile", "--http-put-response-hop-limit", "--http-endpoint"}
@@ -469,6 +476,10 @@ class HelpIsReadable(unittest.TestCase):
         self.assertLessEqual({"-i", "--input", "--bucket", "--expires", "--method", "--at"},
                              help_value_options("presign"))
         self.assertFalse({"--strict-expiry", "--botocore-compat"} & help_value_options("presign"))
+        self.assertIn("check-expiry", subcommands())
+        self.assertLessEqual({"--url", "--file", "--section", "--warn", "--crit", "--format",
+                              "--at", "--source", "--profile"}, help_value_options("check-expiry"))
+        self.assertFalse({"--env", "--imds"} & help_value_options("check-expiry"))
 
 
 class ManPagesAgreeWithHelp(unittest.TestCase):
@@ -687,6 +698,52 @@ class ManPagesAgreeWithTheBinary(CredkitTestCase):
         self.assertEqual(result.returncode, ExitStatusTable.error_kind_values()["partial_failure"])
 
 
+class CheckExpiryPageAgreesWithTheBinary(CredkitTestCase):
+    """What credkit-check-expiry(1) says about formats, fields and metrics, against the binary."""
+
+    def check_expiry(self, *args):
+        env = dict(self.env, AWS_CREDENTIAL_EXPIRATION="2026-12-03T16:16:57Z")
+        return self.credkit("check-expiry", "--env", "--at", "2026-12-03T15:16:57Z", *args,
+                            env=env)
+
+    def test_page_documents_every_format_and_source_the_binary_accepts(self):
+        documented = words_in(section_body("check-expiry", "OPTIONS"))
+
+        self.assertLessEqual(accepted_values("check-expiry", "--format"), documented)
+        self.assertLessEqual(source_kinds(), documented)
+
+    def test_page_documents_the_fields_that_json_prints(self):
+        body = section_body("check-expiry", "OUTPUT")
+        fields = re.search(r"^\.B json\n.*?^\.RS\n(.*?)^\.RE", body, re.M | re.S)
+        self.assertIsNotNone(fields, "OUTPUT does not list the fields of json")
+        described = [unescape(tag).split()[-1] for tag in tagged_lines(fields.group(1))]
+
+        result = self.check_expiry("--format", "json")
+
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(described, list(json.loads(result.stdout)))
+
+    def test_page_documents_exactly_the_metrics_that_prometheus_prints(self):
+        body = section_body("check-expiry", "OUTPUT")
+        metrics = re.search(r"^\.B prometheus\n.*?^\.RS\n(.*?)^\.RE", body, re.M | re.S)
+        self.assertIsNotNone(metrics, "OUTPUT does not list the metrics of prometheus")
+        described = [unescape(tag).split()[-1] for tag in tagged_lines(metrics.group(1))]
+
+        result = self.check_expiry("--format", "prometheus")
+
+        self.assertEqual(result.returncode, 0, result.stderr)
+        printed = re.findall(r"^# TYPE (\S+) gauge$", result.stdout, re.M)
+        self.assertEqual(described, printed)
+
+    def test_page_names_every_kind_of_input_the_json_shows(self):
+        documented = words_in(section_body("check-expiry", "OUTPUT"))
+
+        result = self.check_expiry("--format", "json")
+
+        self.assertIn(json.loads(result.stdout)["kind"], documented)
+        self.assertLessEqual({"url", "file", "env", "imds", "credentials"}, documented)
+
+
 class ReadmeAgreesWithHelp(unittest.TestCase):
     def test_readme_command_table_lists_every_command(self):
         with open(README, encoding="utf-8") as f:
@@ -723,10 +780,42 @@ class ExitStatusTable(unittest.TestCase):
     def test_command_pages_use_only_codes_from_the_table(self):
         table = {0, *self.error_kind_values().values()}
         for command in subcommands():
+            if command in MONITORING_SCALE:
+                continue  # checked below: its codes mean something else
             with self.subTest(command=command):
                 codes = set(self.documented_codes(command))
                 self.assertTrue(codes, f"{man_page_path(command)} has no exit codes")
                 self.assertLessEqual(codes, table)
+
+    def test_monitoring_commands_list_exactly_the_monitoring_scale(self):
+        self.assertIn("check-expiry", subcommands())
+        for command, scale in MONITORING_SCALE.items():
+            with self.subTest(command=command):
+                body = unescape(section_body(command, "EXIT STATUS"))
+
+                self.assertEqual(self.documented_codes(command), sorted(scale))
+                for code, word in scale.items():
+                    self.assertRegex(body, rf"\.B {code}\n{word}\b")
+                self.assertIn("monitoring scale", body)
+
+    def test_global_page_names_the_commands_on_the_monitoring_scale(self):
+        body = unescape(section_body(None, "EXIT STATUS"))
+
+        for command in MONITORING_SCALE:
+            self.assertIn(command, body)
+        self.assertIn("monitoring", body)
+        self.assertIn("3 UNKNOWN", body)
+
+    def test_monitoring_commands_exit_unknown_on_a_usage_error_not_the_table_code(self):
+        usage = self.error_kind_values()["usage"]
+        for command in MONITORING_SCALE:
+            for args in (["--no-such-option"], ["--format", "not-a-format"]):
+                with self.subTest(command=command, args=args):
+                    code, _, err = run_credkit(command, *args)
+
+                    self.assertEqual(code, 3, err)
+                    self.assertNotEqual(code, usage)
+                    self.assertIn("credkit: error: ", err)
 
 
 class ManPagesRender(unittest.TestCase):
@@ -810,6 +899,16 @@ class BashCompletion(CredkitTestCase):
         self.assertEqual(set(bash_complete("credkit", "presign", "--source", "")), source_kinds())
         self.assertEqual(bash_complete("credkit", "presign", "-f", "t"), ["tsv"])
 
+    def test_offers_the_values_check_expiry_accepts(self):
+        for option in ("--format", "-f"):
+            with self.subTest(option=option):
+                offered = bash_complete("credkit", "check-expiry", option, "")
+
+                self.assertEqual(set(offered), accepted_values("check-expiry", option))
+        self.assertEqual(set(bash_complete("credkit", "check-expiry", "--source", "")),
+                         source_kinds())
+        self.assertEqual(bash_complete("credkit", "check-expiry", "-f", "na"), ["nagios"])
+
     def test_offers_the_imds_modes_the_binary_accepts(self):
         for command in imds_commands():
             with self.subTest(command=command):
@@ -848,7 +947,8 @@ class BashCompletion(CredkitTestCase):
                  ("credkit", "write-s3cfg", "--also-credentials-file", prefix),
                  ("credkit", "mock-imds", "--port-file", prefix),
                  ("credkit", "presign", "-i", prefix),
-                 ("credkit", "presign", "--input", prefix)]
+                 ("credkit", "presign", "--input", prefix),
+                 ("credkit", "check-expiry", "--file", prefix)]
         for words in cases:
             with self.subTest(words=words):
                 self.assertEqual(bash_complete(*words), [self.path("settings.yaml")])
@@ -870,6 +970,9 @@ class BashCompletion(CredkitTestCase):
                        "--content-type", "--response-content-disposition", "--version-id"):
             with self.subTest(option=option):
                 self.assertEqual(bash_complete("credkit", "presign", option, ""), [])
+        for option in ("--url", "--section", "--profile", "--warn", "--crit", "--at"):
+            with self.subTest(option=option):
+                self.assertEqual(bash_complete("credkit", "check-expiry", option, ""), [])
 
 
 class ZshCompletion(unittest.TestCase):
@@ -915,6 +1018,9 @@ class ZshCompletion(unittest.TestCase):
             self.assertEqual(zsh_action_values("presign", option),
                              accepted_values("presign", option))
         self.assertEqual(zsh_action_values("presign", "--source"), source_kinds())
+        self.assertEqual(zsh_action_values("check-expiry", "--format"),
+                         accepted_values("check-expiry", "--format"))
+        self.assertEqual(zsh_action_values("check-expiry", "--source"), source_kinds())
         kinds = re.findall(r"^\s+'([a-z-]+)\[", zsh_functions()["_credkit_faults"], re.M)
         self.assertEqual(set(kinds), fault_kinds())
 
@@ -979,6 +1085,9 @@ class FishCompletion(unittest.TestCase):
         for option in ("--format", "--method", "--addressing-style"):
             self.assertEqual(fish_values("presign", option), accepted_values("presign", option))
         self.assertEqual(fish_values("presign", "--source"), source_kinds())
+        self.assertEqual(fish_values("check-expiry", "--format"),
+                         accepted_values("check-expiry", "--format"))
+        self.assertEqual(fish_values("check-expiry", "--source"), source_kinds())
         self.assertEqual({kind.rstrip(":") for kind in fish_values("mock-imds", "--fault")},
                          fault_kinds())
 
