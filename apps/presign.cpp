@@ -501,7 +501,8 @@ void add_request_options(CLI::App& app, PresignOptions& options) {
 Command register_presign(CLI::App& parent, const GlobalOptions& global) {
     auto options = std::make_shared<PresignOptions>();
     auto* app = parent.add_subcommand(
-        "presign", "Make SigV4 presigned S3 URLs, one or millions, byte for byte as botocore");
+        "presign",
+        "Make SigV4 presigned S3 URLs, one or millions, byte for byte as botocore signs them");
     add_request_options(*app, *options);
     add_endpoint_options(*app, *options);
     add_response_options(*app, options->response);

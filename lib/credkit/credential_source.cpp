@@ -244,8 +244,10 @@ Result<Credentials> resolve_credentials(const SourceSpec& spec, SourceContext& c
             break;
     }
 
-    // auto: the first source that has credentials; one that is broken stops the search.
-    for (int step = 0; step < 2; ++step) {
+    // auto: the first source that has credentials; one that is broken stops the search. A
+    // profile named explicitly hides the environment's keys, as it does in botocore.
+    const bool explicit_profile = context.profile && !context.profile->empty();
+    for (int step = explicit_profile ? 1 : 0; step < 2; ++step) {
         auto found = step == 0
                          ? credentials_from_env(context.env)
                          : credentials_from_profile(shared_credentials_path(context.env), profile);

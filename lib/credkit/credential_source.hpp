@@ -7,7 +7,7 @@
 //                    section of the profile in effect
 //   imds             the instance role, through the metadata service
 //   auto             env, then the shared credentials file, then imds: the first that has
-//                    credentials
+//                    credentials (a --profile given explicitly skips env, as in botocore)
 #pragma once
 
 #include <filesystem>

@@ -181,6 +181,19 @@ TEST_CASE_FIXTURE(Resolver, "auto takes the environment before the credentials f
     CHECK(credentials->origin.kind == SourceKind::env);
 }
 
+TEST_CASE_FIXTURE(Resolver, "auto with an explicit profile skips the environment's keys") {
+    const ScratchDir dir;
+    const auto file = dir.write("credentials", kCredentialsFile);
+    const MapEnvironment env{{"AWS_SHARED_CREDENTIALS_FILE", file},
+                             {"AWS_ACCESS_KEY_ID", "AKIAENVKEY0000000001"},
+                             {"AWS_SECRET_ACCESS_KEY", "env-secret"}};
+
+    auto credentials = resolve("auto", env, "hts");
+
+    REQUIRE(credentials.has_value());
+    CHECK(credentials->access_key_id == "ASIAHTSKEY0000000002");
+}
+
 TEST_CASE_FIXTURE(Resolver, "auto uses the profile in effect from the credentials file") {
     const ScratchDir dir;
     const auto file = dir.write("credentials", kCredentialsFile);
