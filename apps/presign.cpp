@@ -244,7 +244,6 @@ Result<Batch> prepare(const PresignOptions& options, const GlobalOptions& global
     batch.credentials = std::move(*credentials);
     batch.format = options.format;
     batch.bucket = options.bucket;
-    (void)global;
     if (auto ok = check_credential_expiry(batch, options.strict_expiry, log); !ok) {
         return fail(std::move(ok.error()));
     }
@@ -418,7 +417,7 @@ int run(const PresignOptions& options, const GlobalOptions& global) {
     CurlHttpClient http;
     SystemClock clock;
     SourceContext context{env, http, clock, log, *imds, options.profile};
-    auto batch = prepare(options, global, log, context);
+    auto batch = prepare(options, log, context);
     if (!batch) {
         return report(batch.error(), log);
     }
