@@ -198,8 +198,7 @@ Result<void> check_credential_expiry(const Batch& batch, bool strict, const Logg
     return {};
 }
 
-Result<Batch> prepare(const PresignOptions& options, const GlobalOptions& global, const Logger& log,
-                      SourceContext& context) {
+Result<Batch> prepare(const PresignOptions& options, const Logger& log, SourceContext& context) {
     if (auto checked = check_options(options); !checked) {
         return fail(std::move(checked.error()));
     }
