@@ -38,19 +38,20 @@ struct PresignOptions {
     std::string input;
     std::string bucket;
     std::string format = "url";
-    std::string expires = "1h";
+    std::optional<std::string> expires;  // unset: the config's, else 1h
     std::string method = "GET";
     std::optional<std::string> content_type;
     ResponseOptions response;
     std::optional<std::string> region;
     std::optional<std::string> endpoint_url;
-    std::string addressing_style = "auto";
+    std::optional<std::string> addressing_style;  // unset: the config's, else auto
     bool botocore_compat = false;
     std::string at;
     bool strict_expiry = false;
-    std::string source = "auto";
+    std::string source;  // empty: the config's, else auto
     std::optional<std::string> profile;
     ImdsOverrides imds;
+    PresignConfig config;  // the config file's presign section, under the options
 };
 
 // Everything fixed for the run, worked out once.
@@ -155,6 +156,9 @@ std::string resolve_region(const PresignOptions& options, const Environment& env
             return *region;
         }
     }
+    if (options.config.region) {
+        return *options.config.region;
+    }
     if (auto region = config_file_region(env, options.profile)) {
         return *region;
     }
@@ -202,9 +206,12 @@ Result<Batch> prepare(const PresignOptions& options, const Logger& log, SourceCo
     if (auto checked = check_options(options); !checked) {
         return fail(std::move(checked.error()));
     }
-    auto expires = parse_expires(options.expires);
-    auto style = parse_addressing_style(options.addressing_style);
-    auto source = parse_source(options.source);
+    const PresignConfig& config = options.config;
+    auto expires = parse_expires(options.expires.value_or(config.expires.value_or("1h")));
+    auto style = parse_addressing_style(
+        options.addressing_style.value_or(config.addressing_style.value_or("auto")));
+    auto source =
+        parse_source(!options.source.empty() ? options.source : config.source.value_or("auto"));
     if (!expires || !style || !source) {
         return fail(!expires ? expires.error() : !style ? style.error() : source.error());
     }
@@ -226,7 +233,8 @@ Result<Batch> prepare(const PresignOptions& options, const Logger& log, SourceCo
 
     Batch batch;
     batch.endpoint = {resolve_region(options, context.env, *credentials, context),
-                      options.endpoint_url, *style, options.botocore_compat};
+                      options.endpoint_url ? options.endpoint_url : config.endpoint_url, *style,
+                      options.botocore_compat || config.botocore_compat.value_or(false)};
     batch.base.method = options.method;
     batch.base.params = response_params(options.response);
     batch.base.content_type = options.content_type;
@@ -406,10 +414,18 @@ int sign_all(const Batch& batch, const PresignOptions& options, const Logger& lo
     return failed == 0 ? 0 : exit_code(ErrorKind::partial_failure);
 }
 
-int run(const PresignOptions& options, const GlobalOptions& global) {
+int run(PresignOptions options, const GlobalOptions& global) {
     const Logger log = global.logger();
     const SystemEnvironment env;
-    auto imds = resolve_imds(options.imds, global);
+    auto config = load_config(global.config_path, env);
+    if (!config) {
+        return report(config.error(), log);
+    }
+    if (*config) {
+        options.config = (*config)->presign;
+    }
+    auto imds =
+        resolve_imds_settings(options.imds, *config ? (*config)->imds : ImdsOverrides{}, env);
     if (!imds) {
         return report(imds.error(), log);
     }
@@ -457,9 +473,10 @@ void add_endpoint_options(CLI::App& app, PresignOptions& options) {
            "--endpoint-url", [&options](const std::string& v) { options.endpoint_url = v; },
            "S3-compatible endpoint, path style by default (e.g. http://127.0.0.1:9000)")
         ->option_text("URL");
-    app.add_option("--addressing-style", options.addressing_style,
-                   "auto (default: virtual-hosted regional when the bucket allows), virtual or "
-                   "path")
+    app.add_option_function<std::string>(
+           "--addressing-style", [&options](const std::string& v) { options.addressing_style = v; },
+           "auto (default: virtual-hosted regional when the bucket allows), virtual or "
+           "path")
         ->check(CLI::IsMember({"auto", "virtual", "path"}))
         ->option_text("STYLE");
     app.add_flag("--botocore-compat", options.botocore_compat,
@@ -478,7 +495,9 @@ void add_request_options(CLI::App& app, PresignOptions& options) {
                    "url (default), tsv (input, URL, expiry) or json (one object a line)")
         ->check(CLI::IsMember({"url", "tsv", "json"}))
         ->option_text("FORMAT");
-    app.add_option("--expires", options.expires, "How long the URL is valid, 1s..7d (default 1h)")
+    app.add_option_function<std::string>(
+           "--expires", [&options](const std::string& v) { options.expires = v; },
+           "How long the URL is valid, 1s..7d (default 1h)")
         ->option_text("DURATION");
     app.add_option("--method", options.method, "GET (default), PUT, HEAD or DELETE")
         ->check(CLI::IsMember({"GET", "PUT", "HEAD", "DELETE"}))

@@ -1,5 +1,6 @@
 #include "credkit/config_file.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -167,6 +168,45 @@ Result<void> read_watch(const YAML::Node& node, WatchConfig& watch,
     return {};
 }
 
+Result<void> read_presign(const YAML::Node& node, PresignConfig& presign,
+                          const std::filesystem::path& path) {
+    if (!node.IsMap()) {
+        return fail(config_error(path, node.Mark(), "presign must be a mapping of settings"));
+    }
+    const std::pair<std::string_view, std::optional<std::string>*> texts[] = {
+        {"region", &presign.region},
+        {"expires", &presign.expires},
+        {"addressing_style", &presign.addressing_style},
+        {"endpoint_url", &presign.endpoint_url},
+        {"source", &presign.source},
+    };
+    for (const auto& entry : node) {
+        const std::string key = entry.first.Scalar();
+        auto text = scalar(entry.second, path, "presign." + key);
+        if (!text) {
+            return fail(text.error());
+        }
+        if (key == "botocore_compat") {
+            bool compat = false;
+            if (!YAML::convert<bool>::decode(entry.second, compat)) {
+                return fail(config_error(path, entry.second.Mark(),
+                                         "presign.botocore_compat must be true or false"));
+            }
+            presign.botocore_compat = compat;
+            continue;
+        }
+        const auto* known = std::ranges::find(texts, key, [](const auto& t) { return t.first; });
+        if (known == std::end(texts)) {
+            return fail(config_error(path, entry.first.Mark(),
+                                     fmt::format("unknown key 'presign.{}'", key),
+                                     "keys under presign: region, expires, addressing_style, "
+                                     "endpoint_url, botocore_compat, source"));
+        }
+        *known->second = *text;
+    }
+    return {};
+}
+
 Result<void> read_section(const std::string& key, const YAML::Node& value, ConfigFile& config) {
     if (key == "imds") {
         return read_imds(value, config.imds, config.path);
@@ -176,6 +216,9 @@ Result<void> read_section(const std::string& key, const YAML::Node& value, Confi
     }
     if (key == "watch") {
         return read_watch(value, config.watch, config.path);
+    }
+    if (key == "presign") {
+        return read_presign(value, config.presign, config.path);
     }
     auto text = scalar(value, config.path, key);
     if (!text) {
@@ -209,9 +252,10 @@ Result<ConfigFile> parse_config(std::string_view text, const std::filesystem::pa
     }
     for (const auto& entry : *root) {
         const std::string key = entry.first.Scalar();
-        if (key != "imds" && key != "outputs" && key != "watch" && key != "source") {
+        if (key != "imds" && key != "outputs" && key != "watch" && key != "source" &&
+            key != "presign") {
             return fail(config_error(path, entry.first.Mark(), fmt::format("unknown key '{}'", key),
-                                     "known keys: imds, source, watch, outputs"));
+                                     "known keys: imds, source, watch, outputs, presign"));
         }
         if (auto read = read_section(key, entry.second, config); !read) {
             return fail(read.error());

@@ -13,6 +13,13 @@
 //   watch:
 //     refresh_margin: 15m
 //     max_interval: 1h
+//   presign:                # defaults for credkit presign
+//     region: eu-west-1
+//     expires: 1h
+//     addressing_style: auto
+//     endpoint_url: http://127.0.0.1:9000
+//     botocore_compat: false
+//     source: auto
 //   outputs:                # the files write-s3cfg keeps in step
 //     - path: /run/credkit/hts.s3cfg
 //       format: s3cfg       # or aws-credentials, env, credential-process
@@ -53,6 +60,16 @@ struct OutputConfig {
     int line = 0;  // where the entry starts, for messages
 };
 
+// Defaults for `credkit presign`; its options override them.
+struct PresignConfig {
+    std::optional<std::string> region;
+    std::optional<std::string> expires;
+    std::optional<std::string> addressing_style;
+    std::optional<std::string> endpoint_url;
+    std::optional<std::string> source;
+    std::optional<bool> botocore_compat;
+};
+
 struct WatchConfig {
     std::optional<std::string> refresh_margin;
     std::optional<std::string> max_interval;
@@ -64,6 +81,7 @@ struct ConfigFile {
     std::optional<std::string> source;
     WatchConfig watch;
     std::vector<OutputConfig> outputs;
+    PresignConfig presign;
 };
 
 // Parses config text; `path` only names the file in messages.

@@ -143,6 +143,7 @@ def config_keys():
         "": "not_a_key: 1\n",
         "imds": "imds:\n  not_a_key: 1\n",
         "watch": "watch:\n  not_a_key: 1\n",
+        "presign": "presign:\n  not_a_key: 1\n",
         "outputs": "outputs:\n  - path: /nowhere\n    not_a_key: 1\n",
     }
     keys = {}
@@ -563,7 +564,13 @@ class ManPagesAgreeWithTheBinary(CredkitTestCase):
         documented = words_in(section_body("write-s3cfg", "CONFIG FILE"))
         keys = config_keys()
 
-        self.assertLessEqual(keys["outputs"] | keys["watch"] | (keys[""] - {"imds"}), documented)
+        self.assertLessEqual(keys["outputs"] | keys["watch"] | (keys[""] - {"imds", "presign"}),
+                             documented)
+
+    def test_presign_page_documents_every_presign_key(self):
+        documented = words_in(page_text("presign"))
+
+        self.assertLessEqual(config_keys()["presign"], documented)
 
     def test_config_examples_in_the_pages_are_accepted_with_their_outputs(self):
         examples = [(command, block) for command in [None, "write-s3cfg"]

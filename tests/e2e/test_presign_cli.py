@@ -128,6 +128,32 @@ class PresignCommandLine(CredkitTestCase):
         self.assertIn(".s3.ap-southeast-2.amazonaws.com/", from_profile.stdout)
         self.assertIn(".s3.eu-north-1.amazonaws.com/", from_env.stdout)
 
+    def test_config_file_gives_defaults_that_options_override(self):
+        config = self.path("config.yaml")
+        with open(config, "w") as f:
+            f.write("presign:\n  region: eu-west-1\n  expires: 15m\n"
+                    "  addressing_style: path\n  source: env\n")
+
+        defaults = self.credkit("--config", config, "presign", "s3://my-bucket/k")
+        overridden = self.credkit("--config", config, "presign", "--expires", "1h",
+                                  "--addressing-style", "auto", "s3://my-bucket/k")
+
+        self.assertExit(defaults, 0)
+        self.assertTrue(defaults.stdout.startswith("https://s3.eu-west-1.amazonaws.com/my-bucket/k?"))
+        self.assertIn("X-Amz-Expires=900&", defaults.stdout)
+        self.assertTrue(overridden.stdout.startswith("https://my-bucket.s3.eu-west-1.amazonaws.com/k?"))
+        self.assertIn("X-Amz-Expires=3600&", overridden.stdout)
+
+    def test_unknown_presign_config_key_names_file_and_line(self):
+        config = self.path("config.yaml")
+        with open(config, "w") as f:
+            f.write("presign:\n  regoin: eu-west-1\n")
+
+        result = self.credkit("--config", config, "presign", "s3://b/k")
+
+        self.assertExit(result, EXIT_USAGE)
+        self.assertIn(f"invalid config {config}:2: unknown key 'presign.regoin'", result.stderr)
+
     def test_secret_never_reaches_stderr_at_debug_verbosity(self):
         result = self.credkit("-vv", "presign", "--source", "env", "-i", "-",
                               input="s3://b/k\nbad\n",

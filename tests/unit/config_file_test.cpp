@@ -121,3 +121,19 @@ TEST_CASE("config file rejects unknown output keys and outputs without a path") 
 }
 
 }  // namespace credkit
+
+namespace credkit {
+
+TEST_CASE("config file gives presign defaults and checks their types") {
+    auto config = parse_config(
+        "presign:\n  region: eu-west-1\n  expires: 15m\n  botocore_compat: true\n", "c.yaml");
+
+    REQUIRE(config.has_value());
+    CHECK(config->presign.region == "eu-west-1");
+    CHECK(config->presign.expires == "15m");
+    CHECK(config->presign.botocore_compat == true);
+    CHECK(parse_config("presign:\n  botocore_compat: maybe\n", "c.yaml").error().why ==
+          "presign.botocore_compat must be true or false");
+}
+
+}  // namespace credkit
