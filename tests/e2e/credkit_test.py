@@ -50,6 +50,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+def terminate(process, timeout=10):
+    """Stops a server with SIGTERM (SIGKILL if it lingers) and returns its exit code."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
 class MockImds:
     """`credkit mock-imds` on a free loopback port, for the length of a `with` block."""
 
@@ -72,16 +84,10 @@ class MockImds:
 
     def stop(self):
         """Stops the server with SIGTERM and returns its exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        code = terminate(self.process)
         self.process.stdout.close()
         self.process.stderr.close()
-        return self.process.returncode
+        return code
 
     def __exit__(self, *exc):
         self.stop()

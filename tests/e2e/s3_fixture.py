@@ -27,7 +27,7 @@ import subprocess
 import time
 import urllib.request
 
-from credkit_test import free_port
+from credkit_test import free_port, terminate
 
 BUCKET = "credkit-vcf"
 REGION = "us-east-1"
@@ -227,13 +227,8 @@ class MotoS3:
         return self
 
     def __exit__(self, *exc):
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            terminate(self.process)
         if self._log is not None:
             self._log.close()
 

@@ -34,7 +34,7 @@ import urllib.request
 
 import presign_corpus
 import sigv4_checker
-from credkit_test import BIN, CredkitTestCase, free_port
+from credkit_test import BIN, CredkitTestCase, free_port, terminate
 from test_presign_botocore import ACCESS_KEY, SECRET_KEY, SESSION_TOKEN, botocore_presign
 
 REGION = "us-east-1"
@@ -367,13 +367,8 @@ class MotoWithoutAuth:
                 time.sleep(0.1)
 
     def __exit__(self, *exc):
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            terminate(self.process)
         if self._log is not None:
             self._log.close()
 
