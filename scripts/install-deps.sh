@@ -11,9 +11,11 @@ packages=(
   nlohmann-json3-dev libcpp-httplib-dev libsystemd-dev
   doctest-dev libbenchmark-dev
   tabix bcftools s3cmd
-  prometheus  # promtool, which judges check-expiry's Prometheus output
   fish zsh groff-base util-linux
 )
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
 
 missing=()
 for p in "${packages[@]}"; do
@@ -21,11 +23,25 @@ for p in "${packages[@]}"; do
 done
 
 if ((${#missing[@]})); then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
     "${missing[@]}"
+fi
+
+# promtool judges check-expiry's Prometheus output. Debian ships it only inside the
+# prometheus server package, which would also start a server on installation: unpack the one
+# program into .tools/ instead, where the tests look for it.
+tools="$(cd "$(dirname "$0")/.." && pwd)/.tools"
+if [ ! -x "$tools/promtool" ] && ! command -v promtool >/dev/null; then
+  unpack=$(mktemp -d)
+  (
+    cd "$unpack"
+    apt-get download prometheus >/dev/null 2>&1 ||
+      { $sudo apt-get update -qq && apt-get download prometheus >/dev/null; }
+    dpkg-deb -x prometheus_*.deb root
+    install -D -m 0755 root/usr/bin/promtool "$tools/promtool"
+  )
+  rm -rf "$unpack"
 fi
 
 python="${PYTHON:-python3}"

@@ -3,7 +3,7 @@
 Every input form (presigned URLs, files, the environment, IMDS, the resolved credentials) is
 read back from what credkit itself and botocore write, with a fixed "now" (`--at`) so that the
 status boundaries are exact. The monitoring formats are judged by the tools that read them:
-promtool (Debian's `prometheus` package) and a small independent parser of the text exposition
+promtool (unpacked from Debian's `prometheus` package into .tools/) and a small independent parser of the text exposition
 format for Prometheus, and the Nagios plugin guidelines for the Nagios line.
 
 Exit codes are on the monitoring scale: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (usage errors
@@ -991,12 +991,12 @@ def parse_exposition(text):
 
 
 def promtool():
-    found = shutil.which("promtool")
+    unpacked = os.path.join(SOURCE_DIR, ".tools", "promtool")
+    found = unpacked if os.access(unpacked, os.X_OK) else shutil.which("promtool")
     if not found:
         raise AssertionError(
-            "promtool is not installed: it ships in Debian's `prometheus` package "
-            "(scripts/install-deps.sh installs it; or apt-get install --no-install-recommends "
-            "prometheus)")
+            "promtool is missing: scripts/install-deps.sh unpacks it from Debian's `prometheus` "
+            "package into .tools/")
     return found
 
 
