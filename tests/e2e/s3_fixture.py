@@ -22,7 +22,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import subprocess
 import time
 import urllib.request
@@ -187,25 +186,17 @@ def _write_private(path, text):
 
 # ---- the server ---------------------------------------------------------------------------------
 
-class MotoS3:
-    """moto_server on a free loopback port with authentication on, a bucket holding `vcf` (and
-    its index), and helpers to make and revoke keys and run the real clients against it.
+class MotoServer:
+    """moto_server on a free loopback port for the length of a `with` block. Its output (one
+    line per request) goes to moto.log in `workdir`. With `unchecked_actions` set, moto checks
+    signatures after that many requests; without, it checks none."""
 
-    Use it as a context manager; the server is stopped at the end of the block. Its request log
-    (one line per request, as the server prints it) is kept, for tests that count requests.
-    """
-
-    def __init__(self, workdir, vcf, bucket=BUCKET):
+    def __init__(self, workdir, unchecked_actions=None):
         self.workdir = workdir
-        self.vcf = vcf
-        self.bucket = bucket
+        self.unchecked_actions = unchecked_actions
         self.port = None
         self.process = None
-        self.admin = None
         self._log = None
-        self._serial = 0
-
-    # -- lifecycle --
 
     def __enter__(self):
         moto = shutil.which("moto_server")
@@ -213,16 +204,15 @@ class MotoS3:
             raise FileNotFoundError("moto_server is not installed")
         self.port = free_port()
         self._log = open(os.path.join(self.workdir, "moto.log"), "w+")
-        env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT=str(_UNCHECKED_ACTIONS))
+        env = {k: v for k, v in os.environ.items() if k != "INITIAL_NO_AUTH_ACTION_COUNT"}
+        if self.unchecked_actions is not None:
+            env["INITIAL_NO_AUTH_ACTION_COUNT"] = str(self.unchecked_actions)
         self.process = subprocess.Popen([moto, "-H", "127.0.0.1", "-p", str(self.port)],
                                         stdout=self._log, stderr=subprocess.STDOUT, env=env)
         try:
             self._wait_until_listening()
-            self.admin = self._create_admin()
-            self._upload_vcf()
-            self._prove_signatures_are_checked()
         except BaseException:
-            self.__exit__(None, None, None)
+            self.__exit__()
             raise
         return self
 
@@ -231,6 +221,17 @@ class MotoS3:
             terminate(self.process)
         if self._log is not None:
             self._log.close()
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def log_text(self):
+        if self._log is None:
+            return ""
+        self._log.flush()
+        with open(self._log.name) as f:
+            return f.read()
 
     def _wait_until_listening(self):
         deadline = time.monotonic() + 30
@@ -243,6 +244,39 @@ class MotoS3:
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError("moto_server did not start within 30 s")
+
+
+class MotoS3:
+    """moto_server on a free loopback port with authentication on, a bucket holding `vcf` (and
+    its index), and helpers to make and revoke keys and run the real clients against it.
+
+    Use it as a context manager; the server is stopped at the end of the block. Its request log
+    (one line per request, as the server prints it) is kept, for tests that count requests.
+    """
+
+    def __init__(self, workdir, vcf, bucket=BUCKET):
+        self.workdir = workdir
+        self.vcf = vcf
+        self.bucket = bucket
+        self.server = MotoServer(workdir, unchecked_actions=_UNCHECKED_ACTIONS)
+        self.admin = None
+        self._serial = 0
+
+    # -- lifecycle --
+
+    def __enter__(self):
+        self.server.__enter__()
+        try:
+            self.admin = self._create_admin()
+            self._upload_vcf()
+            self._prove_signatures_are_checked()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.server.__exit__(*exc)
 
     def _create_admin(self):
         """The admin user and key, made by the only actions moto lets through unchecked."""
@@ -266,8 +300,12 @@ class MotoS3:
     # -- where things are --
 
     @property
+    def port(self):
+        return self.server.port
+
+    @property
     def endpoint(self):
-        return f"http://127.0.0.1:{self.port}"
+        return self.server.endpoint
 
     @property
     def host_base(self):
@@ -283,11 +321,7 @@ class MotoS3:
         return f"s3+http://{self.bucket}/{key or self.vcf_key}"
 
     def log_text(self):
-        if self._log is None:
-            return ""
-        self._log.flush()
-        with open(self._log.name) as f:
-            return f.read()
+        return self.server.log_text()
 
     def log_mark(self):
         """A point in the request log, for object_gets(since=...)."""

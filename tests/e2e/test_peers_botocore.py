@@ -3,14 +3,12 @@
 `credkit fetch-creds --format credential-process`; and credkit reads moto's metadata server."""
 
 import json
-import os
 import shutil
 import subprocess
-import time
 import unittest
-import urllib.request
 
-from credkit_test import BIN, CredkitTestCase, MockImds, free_port, python
+from credkit_test import BIN, CredkitTestCase, MockImds, python
+from s3_fixture import MotoServer
 
 RESOLVE = r"""
 import json, botocore.session
@@ -83,31 +81,13 @@ class BotocoreReadsCredkit(CredkitTestCase):
 class CredkitReadsMoto(CredkitTestCase):
     def setUp(self):
         super().setUp()
-        moto = shutil.which("moto_server")
-        if moto is None:
+        if shutil.which("moto_server") is None:
             self.skipTest("moto_server is not installed")
-        self.port = free_port()
-        self.moto = subprocess.Popen([moto, "-H", "127.0.0.1", "-p", str(self.port)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.addCleanup(self._stop_moto)
-        self._wait_for_moto()
-
-    def _wait_for_moto(self):
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/moto-api/", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.2)
-        self.fail("moto_server did not start")
-
-    def _stop_moto(self):
-        self.moto.terminate()
-        self.moto.wait(timeout=10)
+        self.moto = MotoServer(self.home).__enter__()
+        self.addCleanup(self.moto.__exit__)
 
     def test_fetch_creds_reads_moto_as_an_imds(self):
-        result = self.credkit("fetch-creds", "--imds-endpoint", f"http://127.0.0.1:{self.port}")
+        result = self.credkit("fetch-creds", "--imds-endpoint", self.moto.endpoint)
 
         self.assertExit(result, 0)
         doc = json.loads(result.stdout)

@@ -23,9 +23,6 @@ Two servers, because no single one on this machine does both jobs:
 import calendar
 import hashlib
 import http.client
-import os
-import shutil
-import signal
 import subprocess
 import time
 import unittest
@@ -34,7 +31,8 @@ import urllib.request
 
 import presign_corpus
 import sigv4_checker
-from credkit_test import BIN, CredkitTestCase, free_port, terminate
+from credkit_test import BIN, CredkitTestCase
+from s3_fixture import MotoServer
 from test_presign_botocore import ACCESS_KEY, SECRET_KEY, SESSION_TOKEN, botocore_presign
 
 REGION = "us-east-1"
@@ -335,46 +333,8 @@ class CredkitAgainstChecker(PresignCase):
 
 # ---- credkit's URLs against moto: the right objects -------------------------------------------
 
-class MotoWithoutAuth:
+class MotoWithoutAuth(MotoServer):
     """moto_server on a free loopback port, authentication off (see the module docstring)."""
-
-    def __init__(self, workdir):
-        self.workdir = workdir
-        self.process = None
-        self.port = None
-        self._log = None
-
-    def __enter__(self):
-        moto = shutil.which("moto_server")
-        if moto is None:
-            raise FileNotFoundError("moto_server is not installed")
-        self.port = free_port()
-        self._log = open(os.path.join(self.workdir, "moto.log"), "w+")
-        env = {k: v for k, v in os.environ.items() if k != "INITIAL_NO_AUTH_ACTION_COUNT"}
-        self.process = subprocess.Popen([moto, "-H", "127.0.0.1", "-p", str(self.port)],
-                                        stdout=self._log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + 30
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError("moto_server exited")
-            try:
-                urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1).close()
-                return self
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.__exit__()
-                    raise RuntimeError("moto_server did not start within 30 s")
-                time.sleep(0.1)
-
-    def __exit__(self, *exc):
-        if self.process is not None:
-            terminate(self.process)
-        if self._log is not None:
-            self._log.close()
-
-    @property
-    def endpoint(self):
-        return f"http://127.0.0.1:{self.port}"
 
     def client(self):
         import boto3
