@@ -1,0 +1,63 @@
+#include "credkit/diagnosis.hpp"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace credkit {
+
+std::string_view tool_name(Tool tool) {
+    switch (tool) {
+    case Tool::boto3:
+        return "boto3";
+    case Tool::awscli:
+        return "awscli";
+    case Tool::htslib:
+        return "htslib";
+    case Tool::s3cmd:
+        return "s3cmd";
+    }
+    return "unknown";
+}
+
+std::optional<Tool> parse_tool(std::string_view name) {
+    for (const Tool tool : {Tool::boto3, Tool::awscli, Tool::htslib, Tool::s3cmd}) {
+        if (tool_name(tool) == name) {
+            return tool;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string_view severity_name(Severity severity) {
+    switch (severity) {
+    case Severity::info:
+        return "info";
+    case Severity::warning:
+        return "warning";
+    case Severity::error:
+        return "error";
+    }
+    return "unknown";
+}
+
+std::optional<FileInfo> SystemFileView::read(const std::filesystem::path& path) const {
+    struct stat status {};
+    if (::stat(path.c_str(), &status) != 0 || !S_ISREG(status.st_mode)) {
+        return std::nullopt;
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return std::nullopt;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    FileInfo info;
+    info.text = std::move(text).str();
+    info.permissions = static_cast<std::filesystem::perms>(status.st_mode & 07777);
+    info.modified = TimePoint(std::chrono::seconds(status.st_mtim.tv_sec));
+    return info;
+}
+
+}  // namespace credkit

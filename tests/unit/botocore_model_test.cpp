@@ -1,0 +1,1 @@
+// Tests for botocore_model: being written.

@@ -1,0 +1,1 @@
+// Tests for htslib_model: being written.

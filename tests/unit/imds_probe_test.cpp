@@ -1,0 +1,1 @@
+// Tests for imds_probe: being written.

@@ -1,0 +1,1 @@
+// Tests for s3cmd_model: being written.
