@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -108,6 +109,10 @@ struct MachineView {
     // Files that a credential refresher is known to rewrite (credkit's config outputs, a
     // running `write-s3cfg --watch`), with what says so.
     std::map<std::filesystem::path, std::string> refreshed_files;
+    // Runs a credential_process command line (as botocore would, through a shell-less split)
+    // and returns its stdout, or nothing when it failed. Unset when diagnose must not run
+    // commands (--no-probe): a model then names the command without its key.
+    std::function<std::optional<std::string>(const std::string& command)> run_command;
 };
 
 // Where a tool takes credentials from. `method` is the tool's own name for the source: for
