@@ -49,5 +49,6 @@ Command register_mock_imds(CLI::App& parent, const GlobalOptions& global);
 Command register_write_s3cfg(CLI::App& parent, const GlobalOptions& global);
 Command register_presign(CLI::App& parent, const GlobalOptions& global);
 Command register_check_expiry(CLI::App& parent, const GlobalOptions& global);
+Command register_diagnose(CLI::App& parent, const GlobalOptions& global);
 
 }  // namespace credkit::cli

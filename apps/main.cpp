@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
         credkit::cli::register_write_s3cfg(app, global),
         credkit::cli::register_presign(app, global),
         credkit::cli::register_check_expiry(app, global),
+        credkit::cli::register_diagnose(app, global),
         credkit::cli::register_mock_imds(app, global),
     };
 

@@ -33,6 +33,7 @@ constexpr std::string_view kFooter =
     "  credkit mock-imds --rotate-every 5m --lifetime 15m --seed 1\n"
     "  credkit mock-imds --fault status:503@/latest/api/token*2 --fault expired\n"
     "  credkit mock-imds --credentials-file keys.json --rotate-every 30s --lifetime 5m\n"
+    "  credkit mock-imds --clock-skew=-10m\n"
     "Then: credkit fetch-creds --imds-endpoint URL, or AWS_EC2_METADATA_SERVICE_ENDPOINT=URL";
 
 // The command line as typed; checked and turned into a MockImdsConfig when the command runs.
@@ -44,6 +45,7 @@ struct MockImdsOptions {
     std::string rotate_every = "1h";
     MockImdsConfig instance;  // region, zone, instance id, account id, allow_v1
     std::vector<std::string> faults;
+    std::string clock_skew = "0s";
     std::optional<std::uint64_t> seed;
     std::string credentials_file;
     std::string port_file;
@@ -127,6 +129,11 @@ void add_behaviour_options(CLI::App& app, MockImdsOptions& options) {
                    "PATH ending in * is a prefix; *TIMES limits the fault to the first TIMES "
                    "matching requests (default: none)")
         ->option_text("SPEC")
+        ->group(group);
+    app.add_option("--clock-skew", options.clock_skew,
+                   "Run the instance's clock this far ahead of this machine's, or behind with a "
+                   "leading -: the Date header, LastUpdated and Expiration follow it (default 0s)")
+        ->option_text("DURATION")
         ->group(group);
 }
 
@@ -234,6 +241,10 @@ Result<MockImdsConfig> build_config(const MockImdsOptions& options) {
     if (!faults) {
         return fail(faults.error());
     }
+    auto skew = parse_clock_skew(options.clock_skew);
+    if (!skew) {
+        return fail(std::move(skew.error()).within("--clock-skew"));
+    }
 
     if (options.no_role && options.role != kMockDefaultRole) {
         return fail(ErrorKind::usage, "--no-role and --role contradict each other",
@@ -255,6 +266,7 @@ Result<MockImdsConfig> build_config(const MockImdsOptions& options) {
     config.lifetime = *lifetime;
     config.rotation = *rotation;
     config.faults = std::move(*faults);
+    config.clock_skew = *skew;
     config.seed = options.seed.value_or(random_seed());
     config.fixed_credentials = std::move(*fixed);
     return config;

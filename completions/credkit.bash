@@ -37,7 +37,7 @@ _credkit_command_options() {
         mock-imds)
             echo "-h --help --listen --port-file --role --no-role --lifetime --rotate-every"
             echo "--seed --credentials-file --region --availability-zone --instance-id"
-            echo "--account-id --allow-v1 --fault $_credkit_common_options"
+            echo "--account-id --allow-v1 --fault --clock-skew $_credkit_common_options"
             ;;
         *)
             echo "$_credkit_global_options"
@@ -51,7 +51,8 @@ _credkit_takes_value() {
         --config | -f | --format | -o | --output | --mode | --profile | --imds-endpoint | \
             --imds-mode | --imds-timeout | --imds-attempts | --imds-token-ttl | --role | \
             --listen | --port-file | --lifetime | --rotate-every | --seed | --region | \
-            --availability-zone | --instance-id | --account-id | --fault | --credentials-file)
+            --availability-zone | --instance-id | --account-id | --fault | --credentials-file | \
+            --clock-skew)
             return 0
             ;;
         --section | --host-base | --host-bucket | --bucket-location | --owner | \

@@ -218,3 +218,5 @@ complete -c credkit -n "__fish_seen_subcommand_from mock-imds" -l allow-v1 \
 complete -c credkit -n "__fish_seen_subcommand_from mock-imds" -l fault -x \
     -a "status: delay: hang malformed-json expired drop-token-put no-role" \
     -d "Inject a fault, KIND[:ARG][@PATH][*TIMES]"
+complete -c credkit -n "__fish_seen_subcommand_from mock-imds" -l clock-skew -x \
+    -d "Run the instance clock ahead, or behind when negative"

@@ -60,4 +60,14 @@ std::optional<FileInfo> SystemFileView::read(const std::filesystem::path& path) 
     return info;
 }
 
+bool looks_like_ec2(const FileView& files) {
+    const auto starts_with = [&files](const char* path, std::string_view prefix) {
+        const auto file = files.read(path);
+        return file && std::string_view(file->text).starts_with(prefix);
+    };
+    return starts_with("/sys/devices/virtual/dmi/id/sys_vendor", "Amazon EC2") ||
+           starts_with("/sys/devices/virtual/dmi/id/board_asset_tag", "i-") ||
+           starts_with("/sys/hypervisor/uuid", "ec2");
+}
+
 }  // namespace credkit

@@ -49,6 +49,10 @@ public:
     [[nodiscard]] std::optional<FileInfo> read(const std::filesystem::path& path) const override;
 };
 
+// Whether this machine shows the marks of an EC2 instance (the DMI vendor or asset tag, or a
+// Xen hypervisor uuid starting "ec2"), read through `files` from /sys.
+bool looks_like_ec2(const FileView& files);
+
 class MapFileView final : public FileView {
 public:
     void add(std::filesystem::path path, std::string text,

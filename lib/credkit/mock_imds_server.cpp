@@ -44,6 +44,9 @@ constexpr std::string_view kFaultHint =
     "write KIND[:ARG][@PATH][*TIMES] with KIND one of status:CODE, delay:DURATION, hang, "
     "malformed-json, expired, drop-token-put, no-role";
 
+// Far enough for any rehearsal, near enough that every date stays a four-digit year.
+constexpr auto kMaxClockSkew = std::chrono::years(10);
+
 // Enough workers that a few hanging requests do not starve the others.
 constexpr std::size_t kWorkerThreads = 16;
 // Idle keep-alive connections are closed after this long; stop() may wait for them that long.
@@ -282,6 +285,9 @@ Result<void> validate_timing(const MockImdsConfig& config) {
     }
     if (config.hang_for < Millis(0)) {
         return fail(ErrorKind::usage, what, "the hang time cannot be negative");
+    }
+    if (std::chrono::abs(config.clock_skew) > kMaxClockSkew) {
+        return fail(ErrorKind::usage, what, "the clock skew must be within 10 years");
     }
     return {};
 }
@@ -688,6 +694,41 @@ Result<MockListenAddress> parse_listen_address(std::string_view text) {
     return MockListenAddress{without_brackets(host), static_cast<std::uint16_t>(*port)};
 }
 
+Result<Seconds> parse_clock_skew(std::string_view text) {
+    const bool behind = text.starts_with('-');
+    const std::string_view magnitude = behind || text.starts_with('+') ? text.substr(1) : text;
+    auto value = parse_duration(magnitude);
+    if (!value) {
+        return fail(ErrorKind::usage, fmt::format("invalid clock skew '{}'", text),
+                    value.error().why, "for example 90s, +2h or -5m");
+    }
+    if (value->count() % 1000 != 0) {
+        return fail(ErrorKind::usage, fmt::format("invalid clock skew '{}'", text),
+                    "it must be a whole number of seconds");
+    }
+    if (*value > kMaxClockSkew) {
+        return fail(ErrorKind::usage, fmt::format("invalid clock skew '{}'", text),
+                    "it must be within 10 years");
+    }
+    const auto seconds = std::chrono::duration_cast<Seconds>(*value);
+    return behind ? -seconds : seconds;
+}
+
+std::string format_http_date(TimePoint when) {
+    constexpr std::array<std::string_view, 7> kWeekdays{"Sun", "Mon", "Tue", "Wed",
+                                                        "Thu", "Fri", "Sat"};
+    constexpr std::array<std::string_view, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    const auto day = std::chrono::floor<std::chrono::days>(when);
+    const std::chrono::year_month_day date(day);
+    const std::chrono::hh_mm_ss time(when - day);
+    return fmt::format(
+        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+        kWeekdays[std::chrono::weekday(day).c_encoding()], static_cast<unsigned>(date.day()),
+        kMonths[static_cast<unsigned>(date.month()) - 1], static_cast<int>(date.year()),
+        time.hours().count(), time.minutes().count(), time.seconds().count());
+}
+
 Result<std::vector<Credentials>> parse_mock_credentials(std::string_view json) {
     if (json.find_first_not_of(" \t\r\n") == std::string_view::npos) {
         return credentials_error("it is empty");
@@ -743,6 +784,7 @@ private:
     bool hold(Millis duration);
 
     void handle(const httplib::Request& request, httplib::Response& response);
+    [[nodiscard]] TimePoint server_now() const;
     void record(const httplib::Request& request);
     bool inject_transport_faults(const httplib::Request& request, httplib::Response& response);
     void route(const httplib::Request& request, httplib::Response& response);
@@ -809,6 +851,11 @@ void MockImdsServer::Impl::configure_server() {
         });
     server_.Get(".*", handler).Put(".*", handler).Post(".*", handler);
     server_.Patch(".*", handler).Delete(".*", handler).Options(".*", handler);
+    // After routing, so that every answer carries it, httplib's own error answers too.
+    server_.set_post_routing_handler(
+        [this](const httplib::Request& /*request*/, httplib::Response& response) {
+            response.set_header("Date", format_http_date(server_now()));
+        });
     server_.set_logger([this](const httplib::Request& request, const httplib::Response& response) {
         log_exchange(request, response);
     });
@@ -835,7 +882,7 @@ Result<void> MockImdsServer::Impl::start() {
     if (auto bound = bind(); !bound) {
         return bound;
     }
-    started_ = clock_.now_seconds();
+    started_ = server_now();
     thread_ = std::thread([this] { serve_in_background(); });
     wait_until_listening();
     return {};
@@ -924,6 +971,12 @@ void MockImdsServer::Impl::handle(const httplib::Request& request, httplib::Resp
     if (!inject_transport_faults(request, response)) {
         route(request, response);
     }
+}
+
+// The instance's clock, which tells every time the server serves. Tokens expire by `clock_`:
+// their lifetime is relative, so the skew cannot change it.
+TimePoint MockImdsServer::Impl::server_now() const {
+    return clock_.now_seconds() + config_.clock_skew;
 }
 
 void MockImdsServer::Impl::record(const httplib::Request& request) {
@@ -1062,7 +1115,7 @@ void MockImdsServer::Impl::serve_credentials(const std::string& path, httplib::R
 }
 
 std::string MockImdsServer::Impl::credentials_body(const std::string& path) {
-    const TimePoint now = clock_.now_seconds();
+    const TimePoint now = server_now();
     const bool expired = take_fault(MockFaultKind::expired, path).has_value();
     std::string body = credentials_json(expired ? expired_credentials(now) : credentials_at(now));
     if (take_fault(MockFaultKind::malformed_json, path)) {

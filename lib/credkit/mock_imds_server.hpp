@@ -21,6 +21,7 @@
 #include "credkit/duration.hpp"
 #include "credkit/error.hpp"
 #include "credkit/logger.hpp"
+#include "credkit/timestamp.hpp"
 
 namespace credkit {
 
@@ -67,6 +68,13 @@ struct MockListenAddress {
 // Reads "HOST:PORT" or "[IPV6]:PORT", as --listen takes it. A usage error otherwise.
 Result<MockListenAddress> parse_listen_address(std::string_view text);
 
+// Reads a clock skew as --clock-skew takes it: a duration of whole seconds with an optional
+// sign ("90s", "+2h", "-5m"). A usage error otherwise.
+Result<Seconds> parse_clock_skew(std::string_view text);
+
+// Writes the IMF-fixdate form of an HTTP Date header: "Sun, 06 Nov 1994 08:49:37 GMT".
+std::string format_http_date(TimePoint when);
+
 // Reads the JSON that --credentials-file holds: a non-empty array of objects with the members
 // AccessKeyId, SecretAccessKey and, for session credentials, Token, e.g.
 //   [{"AccessKeyId": "ASIA...", "SecretAccessKey": "...", "Token": "..."}]
@@ -100,6 +108,10 @@ struct MockImdsConfig {
     std::string account_id = "123456789012";
 
     bool allow_v1 = false;  // answer GETs that carry no token at all
+    // How far the instance's clock runs ahead of `clock` (negative: behind), as when this
+    // machine's clock is off by the opposite. Every time the server tells is on the instance's
+    // clock: the Date header of each answer, and LastUpdated and Expiration.
+    Seconds clock_skew{0};
     std::vector<MockFault> faults;
     Millis hang_for = std::chrono::seconds(30);  // how long `hang` holds a request at most
 };

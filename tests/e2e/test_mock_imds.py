@@ -1,5 +1,7 @@
 """credkit mock-imds as a user meets it: start, stop, addresses, rotation, and peers."""
 
+import calendar
+import email.utils
 import json
 import os
 import signal
@@ -7,6 +9,8 @@ import socket
 import subprocess
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 from credkit_test import BIN, CredkitTestCase, MockImds, python, read
 
@@ -129,6 +133,60 @@ class MockImdsServes(CredkitTestCase):
         self.assertEqual((doc["Region"], doc["AvailabilityZone"], doc["InstanceId"],
                           doc["AccountId"]),
                          ("eu-west-1", "eu-west-1a", "i-0feed", "210987654321"))
+
+
+def answer_date(endpoint, path, method="GET", headers=None):
+    """The server's Date header, as seconds since the epoch, whatever the status."""
+    request = urllib.request.Request(endpoint + path, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            date = response.headers["Date"]
+    except urllib.error.HTTPError as error:
+        date = error.headers["Date"]
+    return email.utils.parsedate_to_datetime(date).timestamp()
+
+
+def rfc3339_seconds(text):
+    return calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+class MockImdsClock(CredkitTestCase):
+    TTL = {"X-aws-ec2-metadata-token-ttl-seconds": "60"}
+
+    def test_every_answer_carries_a_date_header_on_this_clock(self):
+        with MockImds() as imds:
+            dates = [answer_date(imds.endpoint, "/latest/api/token", "PUT", self.TTL),
+                     answer_date(imds.endpoint, "/latest/meta-data/iam/security-credentials/"),
+                     answer_date(imds.endpoint, "/no/such/path")]
+
+        for date in dates:
+            self.assertAlmostEqual(date, time.time(), delta=5)
+
+    def test_clock_skew_moves_the_date_header_and_the_credential_times(self):
+        with MockImds("--clock-skew=-10m", "--lifetime", "1h", "--rotate-every", "30m") as imds:
+            date = answer_date(imds.endpoint, "/latest/api/token", "PUT", self.TTL)
+            creds = json.loads(self.credkit("fetch-creds", "--imds-endpoint",
+                                            imds.endpoint).stdout)
+
+        now = time.time()
+        self.assertAlmostEqual(date, now - 600, delta=5)
+        self.assertAlmostEqual(rfc3339_seconds(creds["LastUpdated"]), now - 600, delta=5)
+        self.assertAlmostEqual(rfc3339_seconds(creds["Expiration"]), now - 600 + 3600, delta=5)
+
+    def test_clock_skew_ahead_takes_a_plus_sign_or_none(self):
+        for skew in ("+2h", "2h"):
+            with self.subTest(skew=skew), MockImds("--clock-skew", skew) as imds:
+                date = answer_date(imds.endpoint, "/latest/api/token", "PUT", self.TTL)
+
+                self.assertAlmostEqual(date, time.time() + 7200, delta=5)
+
+    def test_bad_clock_skew_is_a_usage_error(self):
+        for skew in ("1500ms", "soon", "-3653d"):
+            with self.subTest(skew=skew):
+                result = self.credkit("mock-imds", f"--clock-skew={skew}", timeout=10)
+
+                self.assertExit(result, 2)
+                self.assertIn("credkit: error: --clock-skew", result.stderr)
 
 
 if __name__ == "__main__":

@@ -100,9 +100,9 @@ struct MockImds {
     std::unique_ptr<httplib::Client> client;
 };
 
-// Sends raw bytes and returns the first line of the answer: for requests httplib's client
-// would write differently.
-std::string raw_exchange(std::uint16_t port, const std::string& request) {
+// Sends raw bytes and returns the start of the answer: for requests httplib's client would
+// write differently.
+std::string raw_answer(std::uint16_t port, const std::string& request) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     REQUIRE(fd >= 0);
     sockaddr_in address{};
@@ -117,6 +117,12 @@ std::string raw_exchange(std::uint16_t port, const std::string& request) {
     const ssize_t length = ::recv(fd, answer.data(), answer.size(), 0);
     ::close(fd);
     answer.resize(length > 0 ? static_cast<std::size_t>(length) : 0);
+    return answer;
+}
+
+// The status line of the answer.
+std::string raw_exchange(std::uint16_t port, const std::string& request) {
+    const std::string answer = raw_answer(port, request);
     return answer.substr(0, answer.find("\r\n"));
 }
 
@@ -125,6 +131,111 @@ seconds elapsed_since(std::chrono::steady_clock::time_point start) {
 }
 
 }  // namespace
+
+// ---- clock ----------------------------------------------------------------------------------
+
+TEST_CASE("mock imds: every answer carries a Date header on the injected clock") {
+    MockImds imds;
+    const std::string now = format_http_date(start_seconds());
+
+    auto token = imds.put_token();
+    auto refused = imds.client->Get(kRolesPath);
+    auto unknown = imds.get("/no/such/path", imds.token());
+    const std::string bad_request = raw_answer(imds.server.port(), "NONSENSE\r\n\r\n");
+
+    REQUIRE(token);
+    CHECK(token->get_header_value("Date") == now);
+    REQUIRE(refused);
+    CHECK(refused->status == 401);
+    CHECK(refused->get_header_value("Date") == now);
+    REQUIRE(unknown);
+    CHECK(unknown->status == 404);
+    CHECK(unknown->get_header_value("Date") == now);
+    CHECK(bad_request.starts_with("HTTP/1.1 400"));
+    CHECK(bad_request.find("\r\nDate: " + now + "\r\n") != std::string::npos);
+}
+
+TEST_CASE("mock imds: the Date header follows the injected clock as it moves") {
+    MockImds imds;
+
+    imds.clock.advance(minutes(90));
+    auto token = imds.put_token();
+
+    REQUIRE(token);
+    CHECK(token->get_header_value("Date") == format_http_date(start_seconds() + minutes(90)));
+}
+
+TEST_CASE("mock imds: a clock skew moves the Date header and the credential times alike") {
+    MockImdsConfig config;
+    config.clock_skew = -minutes(10);
+    MockImds imds(config);
+    const TimePoint instance_now = start_seconds() - minutes(10);
+
+    auto token = imds.put_token();
+    const nlohmann::json credentials = imds.credentials();
+
+    REQUIRE(token);
+    CHECK(token->get_header_value("Date") == format_http_date(instance_now));
+    CHECK(credentials["LastUpdated"] == format_rfc3339(instance_now));
+    CHECK(credentials["Expiration"] == format_rfc3339(instance_now + hours(6)));
+}
+
+TEST_CASE("mock imds: a clock skew does not change how long a token lives") {
+    MockImdsConfig config;
+    config.clock_skew = hours(2);
+    MockImds imds(config);
+    const std::string token = imds.token("60");
+
+    imds.clock.advance(seconds(59));
+    const int before = imds.status_of(kRolesPath, token);
+    imds.clock.advance(seconds(2));
+    const int after = imds.status_of(kRolesPath, token);
+
+    CHECK(before == 200);
+    CHECK(after == 401);
+}
+
+TEST_CASE("mock imds: a clock skew beyond ten years is refused at start") {
+    MockImdsConfig config;
+    config.clock_skew = -std::chrono::duration_cast<seconds>(std::chrono::years(11));
+    ManualClock clock{start_time()};
+    MockImdsServer server(config, clock);
+
+    auto started = server.start();
+
+    REQUIRE_FALSE(started);
+    CHECK(started.error().kind == ErrorKind::usage);
+    CHECK(started.error().why.find("clock skew") != std::string::npos);
+}
+
+TEST_CASE("mock clock skew: a duration of whole seconds with an optional sign") {
+    CHECK(parse_clock_skew("90s") == seconds(90));
+    CHECK(parse_clock_skew("+2h") == hours(2));
+    CHECK(parse_clock_skew("-5m") == -minutes(5));
+    CHECK(parse_clock_skew("0s") == seconds(0));
+    CHECK(parse_clock_skew("-1h30m") == -minutes(90));
+}
+
+TEST_CASE("mock clock skew: mistakes are usage errors") {
+    for (const auto* text : {"", "-", "+-5m", "--5m", "5x", "1500ms", "-0.5s", "-3653d"}) {
+        CAPTURE(text);
+
+        auto skew = parse_clock_skew(text);
+
+        REQUIRE_FALSE(skew);
+        CHECK(skew.error().kind == ErrorKind::usage);
+        CHECK(skew.error().what.find("invalid clock skew") != std::string::npos);
+    }
+}
+
+TEST_CASE("http date: the IMF-fixdate form, with the weekday and a zero-padded day") {
+    using std::chrono::November;
+    const TimePoint when = std::chrono::sys_days(std::chrono::year(1994) / November / 6) +
+                           hours(8) + minutes(49) + seconds(37);
+
+    CHECK(format_http_date(when) == "Sun, 06 Nov 1994 08:49:37 GMT");
+    CHECK(format_http_date(start_seconds()) == "Thu, 03 Dec 2026 15:00:00 GMT");
+}
 
 // ---- tokens ---------------------------------------------------------------------------------
 
