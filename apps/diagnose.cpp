@@ -1,13 +1,12 @@
 // credkit diagnose: which credentials boto3, the AWS CLI, htslib and s3cmd will each use on
 // this machine, and what will go wrong. Exit codes follow the monitoring scale: 0 nothing
 // found, 1 warnings, 2 a tool has no usable credentials or will fail.
-#include <pwd.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <memory>
 
 #include "cli.hpp"
+#include <pwd.h>
+#include <unistd.h>
 
 #include "credkit/clock.hpp"
 #include "credkit/command_runner.hpp"
@@ -69,8 +68,8 @@ std::filesystem::path home_directory(const Environment& env) {
 // Why the probe should not run, or nothing when it should. Probing is the default where IMDS
 // is plausibly there: an endpoint was named, or this machine looks like an EC2 instance.
 std::optional<std::string> reason_not_to_probe(const DiagnoseOptions& options,
-                                               const ImdsSettings& settings,
-                                               const Environment& env, const FileView& files) {
+                                               const ImdsSettings& settings, const Environment& env,
+                                               const FileView& files) {
     if (options.probe == false) {
         return "--no-probe";
     }
@@ -112,8 +111,9 @@ int run(const DiagnoseOptions& options, const GlobalOptions& global) {
         return report(tools.error(), log);
     }
     if (options.url && !options.url->starts_with("s3://") && !options.url->starts_with("s3+")) {
-        return report(usage("--url must be an s3:// URL", "htslib reads s3://, s3+http:// and "
-                                                          "s3+https:// URLs"),
+        return report(usage("--url must be an s3:// URL",
+                            "htslib reads s3://, s3+http:// and "
+                            "s3+https:// URLs"),
                       log);
     }
     const SystemEnvironment env;
@@ -121,8 +121,8 @@ int run(const DiagnoseOptions& options, const GlobalOptions& global) {
     if (!config) {
         return report(config.error(), log);
     }
-    auto settings = resolve_imds_settings(options.imds,
-                                          *config ? (*config)->imds : ImdsOverrides{}, env);
+    auto settings =
+        resolve_imds_settings(options.imds, *config ? (*config)->imds : ImdsOverrides{}, env);
     if (!settings) {
         return report(settings.error(), log);
     }
@@ -148,8 +148,8 @@ int run(const DiagnoseOptions& options, const GlobalOptions& global) {
     }
 
     const Diagnosis diagnosis = diagnose(view, *tools);
-    const std::string out = options.format == "json" ? render_json(diagnosis, view)
-                                                     : render_text(diagnosis, view);
+    const std::string out =
+        options.format == "json" ? render_json(diagnosis, view) : render_text(diagnosis, view);
     std::fputs(out.c_str(), stdout);
     return diagnosis.exit_code();
 }
@@ -159,8 +159,9 @@ int run(const DiagnoseOptions& options, const GlobalOptions& global) {
 Command register_diagnose(CLI::App& parent, const GlobalOptions& global) {
     auto options = std::make_shared<DiagnoseOptions>();
     auto* app = parent.add_subcommand(
-        "diagnose", "Which credentials boto3, the AWS CLI, htslib and s3cmd will each use here, "
-                    "and what will go wrong");
+        "diagnose",
+        "Which credentials boto3, the AWS CLI, htslib and s3cmd will each use here, "
+        "and what will go wrong");
     app->add_option("--tool", options->tools,
                     "Tools to look at: boto3, awscli, htslib, s3cmd (repeatable or "
                     "comma-separated; default all)")
@@ -179,8 +180,9 @@ Command register_diagnose(CLI::App& parent, const GlobalOptions& global) {
     app->add_flag_callback(
         "--probe", [options] { options->probe = true; },
         "Ask the metadata service (default: when an endpoint is named or this is EC2)");
-    app->add_flag_callback("--no-probe", [options] { options->probe = false; },
-                           "Do not contact the metadata service or run credential_process");
+    app->add_flag_callback(
+        "--no-probe", [options] { options->probe = false; },
+        "Do not contact the metadata service or run credential_process");
     app->add_option("--format", options->format, "text (default) or json")
         ->option_text("FORMAT")
         ->check(CLI::IsMember({"text", "json"}));

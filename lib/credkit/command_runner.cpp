@@ -1,18 +1,17 @@
 #include "credkit/command_runner.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <array>
 #include <cerrno>
 #include <cstring>
 #include <optional>
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 extern char** environ;
 
@@ -77,7 +76,8 @@ Result<pid_t> spawn(const std::vector<std::string>& words, const Pipe& out) {
     const int status = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     if (status != 0) {
-        return std::unexpected(command_error(fmt::format("{}: {}", words[0], std::strerror(status))));
+        return std::unexpected(
+            command_error(fmt::format("{}: {}", words[0], std::strerror(status))));
     }
     return pid;
 }
@@ -87,8 +87,8 @@ std::optional<std::string> drain(int fd, Clock::time_point deadline, std::size_t
                                  std::string& out) {
     std::array<char, 4096> buffer{};
     for (;;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                                                Clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
         if (left.count() <= 0) {
             return "it did not finish in time";
         }
@@ -145,8 +145,9 @@ Result<std::vector<std::string>> split_command_line(std::string_view command_lin
         } else if (c == '\'' || c == '"') {
             const std::size_t close = command_line.find(c, i + 1);
             if (close == std::string_view::npos) {
-                return fail(ErrorKind::usage, "cannot split the command line",
-                            fmt::format("the {} quote is not closed", c == '"' ? "double" : "single"));
+                return fail(
+                    ErrorKind::usage, "cannot split the command line",
+                    fmt::format("the {} quote is not closed", c == '"' ? "double" : "single"));
             }
             for (std::size_t j = i + 1; j < close; ++j) {
                 const bool escape = c == '"' && command_line[j] == '\\' && j + 1 < close &&

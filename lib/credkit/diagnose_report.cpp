@@ -19,16 +19,16 @@ using Json = nlohmann::ordered_json;
 
 std::string_view transport_name(TransportFailure failure) {
     switch (failure) {
-    case TransportFailure::none:
-        return "none";
-    case TransportFailure::connection_refused:
-        return "connection-refused";
-    case TransportFailure::timed_out:
-        return "timed-out";
-    case TransportFailure::body_too_large:
-        return "body-too-large";
-    case TransportFailure::other:
-        return "other";
+        case TransportFailure::none:
+            return "none";
+        case TransportFailure::connection_refused:
+            return "connection-refused";
+        case TransportFailure::timed_out:
+            return "timed-out";
+        case TransportFailure::body_too_large:
+            return "body-too-large";
+        case TransportFailure::other:
+            return "other";
     }
     return "other";
 }
@@ -96,7 +96,8 @@ void text_probe(std::string& out, const MachineView& view) {
     }
     out += fmt::format("  role            {}\n", probe.role.value_or("none"));
     if (probe.clock_skew) {
-        out += fmt::format("  clock skew      {}s (server minus local)\n", probe.clock_skew->count());
+        out +=
+            fmt::format("  clock skew      {}s (server minus local)\n", probe.clock_skew->count());
     }
     out += '\n';
 }
@@ -111,8 +112,8 @@ Json optional_time(std::optional<TimePoint> when) {
 
 Json exchange_json(const ProbeExchange& exchange) {
     return Json{
-        {"status", exchange.failure == TransportFailure::none ? Json(exchange.status)
-                                                              : Json(nullptr)},
+        {"status",
+         exchange.failure == TransportFailure::none ? Json(exchange.status) : Json(nullptr)},
         {"failure", exchange.failure == TransportFailure::none
                         ? Json(nullptr)
                         : Json(transport_name(exchange.failure))},
@@ -135,8 +136,7 @@ Json probe_json(const MachineView& view) {
         {"v2_problem", optional_text(probe.v2_problem)},
         {"credentials_v1", probe.credentials_v1.has_value()},
         {"v1_problem", optional_text(probe.v1_problem)},
-        {"clock_skew_seconds",
-         probe.clock_skew ? Json(probe.clock_skew->count()) : Json(nullptr)},
+        {"clock_skew_seconds", probe.clock_skew ? Json(probe.clock_skew->count()) : Json(nullptr)},
     };
 }
 
@@ -145,8 +145,8 @@ Json source_json(const SourceUse& source) {
         {"method", source.method},
         {"location", source.location},
         {"section", source.section.empty() ? Json(nullptr) : Json(source.section)},
-        {"key_id", source.access_key_id.empty() ? Json(nullptr)
-                                                : Json(redact_key_id(source.access_key_id))},
+        {"key_id",
+         source.access_key_id.empty() ? Json(nullptr) : Json(redact_key_id(source.access_key_id))},
         {"session_token", source.has_session_token},
         {"expires", optional_time(source.expires)},
         {"refreshes", source.refreshes},
@@ -192,16 +192,16 @@ Diagnosis diagnose(const MachineView& view, const std::vector<Tool>& tools) {
     Diagnosis diagnosis;
     for (const Tool tool : tools) {
         switch (tool) {
-        case Tool::boto3:
-        case Tool::awscli:
-            diagnosis.verdicts.push_back(model_botocore(view, tool));
-            break;
-        case Tool::htslib:
-            diagnosis.verdicts.push_back(model_htslib(view));
-            break;
-        case Tool::s3cmd:
-            diagnosis.verdicts.push_back(model_s3cmd(view));
-            break;
+            case Tool::boto3:
+            case Tool::awscli:
+                diagnosis.verdicts.push_back(model_botocore(view, tool));
+                break;
+            case Tool::htslib:
+                diagnosis.verdicts.push_back(model_htslib(view));
+                break;
+            case Tool::s3cmd:
+                diagnosis.verdicts.push_back(model_s3cmd(view));
+                break;
         }
     }
     diagnosis.hazards = find_hazards(view, diagnosis.verdicts);
@@ -224,8 +224,13 @@ std::string render_text(const Diagnosis& diagnosis, const MachineView& view) {
                            hazard.tool, hazard.finding);
     }
     out += "\nfixes:\n";
+    std::vector<std::string> said;  // one line per distinct fix
     for (const auto& hazard : diagnosis.hazards) {
-        out += fmt::format("  {}: {}\n", hazard.code, hazard.fix);
+        std::string line = fmt::format("  {}: {}\n", hazard.code, hazard.fix);
+        if (std::ranges::find(said, line) == said.end()) {
+            out += line;
+            said.push_back(std::move(line));
+        }
     }
     return out;
 }

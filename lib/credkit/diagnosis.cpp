@@ -1,22 +1,22 @@
 #include "credkit/diagnosis.hpp"
 
-#include <sys/stat.h>
-
 #include <fstream>
 #include <sstream>
+
+#include <sys/stat.h>
 
 namespace credkit {
 
 std::string_view tool_name(Tool tool) {
     switch (tool) {
-    case Tool::boto3:
-        return "boto3";
-    case Tool::awscli:
-        return "awscli";
-    case Tool::htslib:
-        return "htslib";
-    case Tool::s3cmd:
-        return "s3cmd";
+        case Tool::boto3:
+            return "boto3";
+        case Tool::awscli:
+            return "awscli";
+        case Tool::htslib:
+            return "htslib";
+        case Tool::s3cmd:
+            return "s3cmd";
     }
     return "unknown";
 }
@@ -32,12 +32,12 @@ std::optional<Tool> parse_tool(std::string_view name) {
 
 std::string_view severity_name(Severity severity) {
     switch (severity) {
-    case Severity::info:
-        return "info";
-    case Severity::warning:
-        return "warning";
-    case Severity::error:
-        return "error";
+        case Severity::info:
+            return "info";
+        case Severity::warning:
+            return "warning";
+        case Severity::error:
+            return "error";
     }
     return "unknown";
 }

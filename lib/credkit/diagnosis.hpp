@@ -86,8 +86,8 @@ struct ProbeExchange {
 
 // What asking the metadata service showed, the way each tool would ask it.
 struct ImdsProbe {
-    std::string endpoint;        // the base URL asked
-    ProbeExchange token;         // PUT /latest/api/token
+    std::string endpoint;             // the base URL asked
+    ProbeExchange token;              // PUT /latest/api/token
     std::optional<ProbeExchange> v1;  // GET of the role list without a token
     std::optional<std::string> role;  // the first role listed
     // The role's credentials as read with a token, and as read without one. Unset when that
@@ -104,12 +104,12 @@ struct ImdsProbe {
 struct MachineView {
     const Environment& env;
     const FileView& files;
-    std::filesystem::path home;              // $HOME, where ~ points
+    std::filesystem::path home;  // $HOME, where ~ points
     TimePoint now;
-    std::optional<std::string> profile;      // a profile named in code or by --profile
-    std::optional<std::string> url;          // the s3:// URL htslib will open, if given
-    std::optional<ImdsProbe> imds;           // nothing when probes were off or skipped
-    std::string imds_not_probed_reason;      // why `imds` is empty, for skipped sources
+    std::optional<std::string> profile;  // a profile named in code or by --profile
+    std::optional<std::string> url;      // the s3:// URL htslib will open, if given
+    std::optional<ImdsProbe> imds;       // nothing when probes were off or skipped
+    std::string imds_not_probed_reason;  // why `imds` is empty, for skipped sources
     // Files that a credential refresher is known to rewrite (credkit's config outputs, a
     // running `write-s3cfg --watch`), with what says so.
     std::map<std::filesystem::path, std::string> refreshed_files;
@@ -126,8 +126,8 @@ struct MachineView {
 // or "iam-role".
 struct SourceUse {
     std::string method;
-    std::string location;  // file path, variable name, command or endpoint
-    std::string section;   // profile or section, when there is one
+    std::string location;       // file path, variable name, command or endpoint
+    std::string section;        // profile or section, when there is one
     std::string access_key_id;  // full id; shown by its last 4 characters only
     bool has_session_token = false;
     std::optional<TimePoint> expires;  // when knowable

@@ -43,7 +43,8 @@ std::optional<std::string> option_value(const std::vector<std::string>& argv,
 }
 
 bool is_watcher(const std::vector<std::string>& argv) {
-    if (argv.empty() || fs::path(argv[0]).filename().string().find("credkit") == std::string::npos) {
+    if (argv.empty() ||
+        fs::path(argv[0]).filename().string().find("credkit") == std::string::npos) {
         return false;
     }
     bool write = false;
@@ -93,8 +94,8 @@ RefreshedFiles watcher_targets(const std::vector<std::string>& argv,
     if (!is_watcher(argv)) {
         return targets;
     }
-    const std::string why = fmt::format("a running credkit write-s3cfg --watch (pid {}) writes it",
-                                        pid);
+    const std::string why =
+        fmt::format("a running credkit write-s3cfg --watch (pid {}) writes it", pid);
     const auto add = [&](const std::string& path) {
         targets[(working_directory / path).lexically_normal()] = why;
     };
@@ -108,8 +109,8 @@ RefreshedFiles watcher_targets(const std::vector<std::string>& argv,
         if (!config_path && fs::exists(kSystemConfigPath)) {
             config_path = std::string(kSystemConfigPath);
         }
-        const auto config = config_path ? read_config(working_directory / *config_path)
-                                        : std::nullopt;
+        const auto config =
+            config_path ? read_config(working_directory / *config_path) : std::nullopt;
         if (config && !config->outputs.empty()) {
             for (const auto& listed : config->outputs) {
                 add(listed.path);
@@ -145,8 +146,8 @@ RefreshedFiles running_refresher_targets(const fs::path& proc) {
         }
         std::error_code cwd_error;
         const fs::path cwd = fs::read_symlink(entry.path() / "cwd", cwd_error);
-        targets.merge(watcher_targets(argv, environment, cwd_error ? fs::path("/") : cwd,
-                                      std::stoi(name)));
+        targets.merge(
+            watcher_targets(argv, environment, cwd_error ? fs::path("/") : cwd, std::stoi(name)));
     }
     return targets;
 }
