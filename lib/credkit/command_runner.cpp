@@ -30,6 +30,24 @@ bool escapable_in_double_quotes(char c) {
     return c == '"' || c == '\\' || c == '$' || c == '`' || c == '\n';
 }
 
+// Appends the quoted text that starts at `open` (a ' or ") to `word`; returns where the
+// closing quote is.
+Result<std::size_t> read_quoted(std::string_view line, std::size_t open, std::string& word) {
+    const char quote = line[open];
+    for (std::size_t i = open + 1; i < line.size(); ++i) {
+        if (line[i] == quote) {
+            return i;
+        }
+        if (quote == '"' && line[i] == '\\' && i + 1 < line.size() &&
+            escapable_in_double_quotes(line[i + 1])) {
+            ++i;
+        }
+        word += line[i];
+    }
+    return fail(ErrorKind::usage, "cannot split the command line",
+                fmt::format("the {} quote is not closed", quote == '"' ? "double" : "single"));
+}
+
 class Pipe {
 public:
     Pipe() {
@@ -143,18 +161,11 @@ Result<std::vector<std::string>> split_command_line(std::string_view command_lin
         if (c == '\\' && i + 1 < command_line.size()) {
             word += command_line[++i];
         } else if (c == '\'' || c == '"') {
-            const std::size_t close = command_line.find(c, i + 1);
-            if (close == std::string_view::npos) {
-                return fail(
-                    ErrorKind::usage, "cannot split the command line",
-                    fmt::format("the {} quote is not closed", c == '"' ? "double" : "single"));
+            auto close = read_quoted(command_line, i, word);
+            if (!close) {
+                return fail(std::move(close.error()));
             }
-            for (std::size_t j = i + 1; j < close; ++j) {
-                const bool escape = c == '"' && command_line[j] == '\\' && j + 1 < close &&
-                                    escapable_in_double_quotes(command_line[j + 1]);
-                word += command_line[escape ? ++j : j];
-            }
-            i = close;
+            i = *close;
         } else {
             word += c;
         }
