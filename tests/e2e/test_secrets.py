@@ -1,6 +1,7 @@
 """No secret access key, session token or IMDS token reaches stderr at any verbosity, in
 success or in failure."""
 
+import json
 import re
 import unittest
 import urllib.request
@@ -50,6 +51,47 @@ class NoSecretsInMessages(CredkitTestCase):
         self.assertIn("GET /latest/meta-data/iam/security-credentials/", log)
         for secret in secrets:
             self.assertNotIn(secret, log)
+
+    def test_diagnose_prints_no_secret_from_any_source(self):
+        env_secret, file_secret, s3cfg_secret, process_secret = (
+            "EnvSecretValue0123456789", "FileSecretValue0123456789",
+            "S3cfgSecretValue012345678", "ProcessSecretValue0123456")
+        tokens = ["EnvTokenValue0123456789", "FileTokenValue0123456789",
+                  "S3cfgTokenValue012345678", "ProcessTokenValue0123456"]
+        credentials = self.path("credentials")
+        with open(credentials, "w") as f:
+            f.write(f"[default]\naws_access_key_id = ASIAFILEKEY000000001\n"
+                    f"aws_secret_access_key = {file_secret}\naws_session_token = {tokens[1]}\n"
+                    f"[proc]\naws_access_key_id = AKIAUNUSED0000000001\n")
+        s3cfg = self.path("hts.s3cfg")
+        with open(s3cfg, "w") as f:
+            f.write(f"[default]\naccess_key = ASIAS3CFGKEY00000001\nsecret_key = {s3cfg_secret}\n"
+                    f"access_token = {tokens[2]}\n")
+        config = self.path("config")
+        document = ('{"Version": 1, "AccessKeyId": "ASIAPROCESSKEY00P001", '
+                    f'"SecretAccessKey": "{process_secret}", "SessionToken": "{tokens[3]}"}}')
+        with open(config, "w") as f:
+            f.write(f"[profile proc]\ncredential_process = echo '{document}'\n")
+        with MockImds("--seed", "8") as imds:
+            env = dict(self.env, AWS_SHARED_CREDENTIALS_FILE=credentials, AWS_CONFIG_FILE=config,
+                       HTS_S3_S3CFG=s3cfg, AWS_ACCESS_KEY_ID="ASIAENVKEY0000000001",
+                       AWS_SECRET_ACCESS_KEY=env_secret, AWS_SESSION_TOKEN=tokens[0],
+                       AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.endpoint)
+            runs = [self.credkit("-vv", "diagnose", *args, env=env) for args in (
+                (), ("--format", "json"), ("--profile", "proc", "--format", "json"),
+                ("--url", f"s3://ASIAURLKEY0000000001:UrlSecret0123456789@bucket/key",))]
+            imds_secrets = self._secrets_of(imds)
+
+        # The process ran and its key reached the report, by its last 4 characters only.
+        boto3 = json.loads(runs[2].stdout)["tools"][0]
+        self.assertEqual(boto3["source"]["key_id"], "****P001")
+        for result in runs:
+            self.assertIn(result.returncode, (0, 1, 2), result.stderr)
+            output = result.stdout + result.stderr
+            for secret in [env_secret, file_secret, s3cfg_secret, process_secret, *tokens,
+                           "UrlSecret0123456789", *imds_secrets]:
+                self.assertNotIn(secret, output)
+            self.assertIsNone(re.search(r"A[KS]IA\w{16}", output), "a whole key id is shown")
 
     def _secrets_of(self, imds):
         """The secrets the server hands out now, read straight from it (even when a fault
