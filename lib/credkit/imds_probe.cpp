@@ -26,6 +26,7 @@ constexpr std::string_view kOutOfTime = "not asked: the probe's time ran out";
 struct Sent {
     ProbeExchange exchange;
     HttpResult result;
+    Millis timeout{0};  // what the request was given
 
     [[nodiscard]] bool answered(long status) const { return exchange.answered(status); }
 };
@@ -50,7 +51,7 @@ std::string describe(const std::optional<Sent>& sent) {
         case TransportFailure::connection_refused:
             return "connection refused";
         case TransportFailure::timed_out:
-            return fmt::format("no answer within {}", format_duration(sent->exchange.took));
+            return fmt::format("no answer within {}", format_duration(sent->timeout));
         case TransportFailure::body_too_large:
             return "the answer is larger than an imds answer can be";
         case TransportFailure::other:
@@ -125,6 +126,7 @@ private:
     void read_v1();
     std::expected<Credentials, std::string> read_credentials(const std::string& token);
     [[nodiscard]] std::string listing_problem(const std::optional<Sent>& listing) const;
+    [[nodiscard]] std::string refusal() const;
 
     const ImdsSettings& settings_;
     HttpClient& http_;
@@ -164,7 +166,7 @@ std::optional<Sent> Prober::send(const std::string& method, std::string_view pat
         return std::nullopt;
     }
     const auto started = clock_.now();
-    Sent sent{{}, http_.send(make_request(method, path, token, timeout))};
+    Sent sent{{}, http_.send(make_request(method, path, token, timeout)), timeout};
     const auto arrived = clock_.now();
 
     sent.exchange.failure = sent.result.failure;
@@ -245,10 +247,15 @@ std::string Prober::listing_problem(const std::optional<Sent>& listing) const {
         return "no role attached";
     }
     if (listing && listing->answered(401)) {
-        return token_value_.empty() ? "imds requires a session token (401)"
-                                    : "imds refused the session token (401)";
+        return refusal();
     }
     return describe(listing);
+}
+
+// What a 401 means: without a token, that IMDSv1 is off; with one, that it was not accepted.
+std::string Prober::refusal() const {
+    return token_value_.empty() ? "imds requires a session token (401)"
+                                : "imds refused the session token (401)";
 }
 
 void Prober::read_v2() {
@@ -296,7 +303,7 @@ std::expected<Credentials, std::string> Prober::read_credentials(const std::stri
         return std::unexpected(describe(sent));
     }
     if (sent->answered(401)) {
-        return std::unexpected(listing_problem(sent));
+        return std::unexpected(refusal());
     }
     auto credentials = read_as_imds_client(sent->result, settings_.endpoint, *probe_.role, clock_);
     wipe_string(sent->result.response.body);

@@ -180,6 +180,17 @@ class MockImdsClock(CredkitTestCase):
 
                 self.assertAlmostEqual(date, time.time() + 7200, delta=5)
 
+    def test_diagnose_sees_the_skew_through_the_date_header(self):
+        codes = {}
+        for skew in ("0s", "-20m"):
+            with MockImds(f"--clock-skew={skew}") as imds:
+                result = self.credkit("diagnose", "--probe", "--imds-endpoint", imds.endpoint,
+                                      "--format", "json")
+            codes[skew] = {hazard["code"] for hazard in json.loads(result.stdout)["hazards"]}
+
+        self.assertNotIn("clock-skew", codes["0s"])
+        self.assertIn("clock-skew", codes["-20m"])
+
     def test_bad_clock_skew_is_a_usage_error(self):
         for skew in ("1500ms", "soon", "-3653d"):
             with self.subTest(skew=skew):
