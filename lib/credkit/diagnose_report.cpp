@@ -60,8 +60,9 @@ std::string where(const SourceUse& source) {
 }
 
 void text_verdict(std::string& out, const ToolVerdict& verdict, TimePoint now) {
-    out += fmt::format("{} (profile {}): {}\n", tool_name(verdict.tool), verdict.profile,
-                       verdict_status(verdict));
+    const std::string profile =
+        verdict.profile.empty() ? "" : fmt::format(" (profile {})", verdict.profile);
+    out += fmt::format("{}{}: {}\n", tool_name(verdict.tool), profile, verdict_status(verdict));
     if (verdict.failure) {
         out += fmt::format("  fails     {}\n", *verdict.failure);
     }

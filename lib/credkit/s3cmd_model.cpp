@@ -426,14 +426,13 @@ std::string unprobed_reason(const MachineView& view) {
                                     : "";
     if (view.imds) {
         return fmt::format(
-            "s3cmd asks {} whatever AWS_EC2_METADATA_SERVICE_ENDPOINT says, and "
-            "diagnose probed {} instead{}",
-            kRoleEndpoint, view.imds->endpoint, ignores);
+            "diagnose probed {} instead (s3cmd ignores "
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT){}",
+            view.imds->endpoint, ignores);
     }
     const std::string why =
         view.imds_not_probed_reason.empty() ? "probes are off" : view.imds_not_probed_reason;
-    return fmt::format("s3cmd would ask {}, which diagnose did not probe ({}){}", kRoleEndpoint,
-                       why, ignores);
+    return fmt::format("diagnose did not probe it ({}){}", why, ignores);
 }
 
 // s3cmd PUTs for a token (60 s TTL, 2 s timeout); when that gives no 200 it lists the roles
@@ -448,7 +447,7 @@ RoleAnswer ask_role(const MachineView& view) {
     const auto& problem = v2 ? probe.v2_problem : probe.v1_problem;
     RoleAnswer answer{true, credentials, probe.role.value_or(""), {}, !v2};
     if (!credentials) {
-        answer.why_not = fmt::format("{} gives s3cmd no role credentials ({})", kRoleEndpoint,
+        answer.why_not = fmt::format("it gives no role credentials ({})",
                                      problem.value_or("the probe did not ask as s3cmd does"));
     }
     return answer;
@@ -765,7 +764,7 @@ void S3cmdModel::read_environment() {
     };
     auto [key_name, key] = first_set("AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID");
     if (key.empty()) {
-        skip("env", "AWS_ACCESS_KEY and AWS_ACCESS_KEY_ID are not set");
+        skip("env", "AWS_ACCESS_KEY and AWS_ACCESS_KEY_ID are unset or empty");
         return;
     }
     auto secret = first_set("AWS_SECRET_KEY", "AWS_SECRET_ACCESS_KEY").second;
@@ -801,8 +800,9 @@ void S3cmdModel::use_role_at_start() {
     }
     const RoleAnswer answer = ask_role(view_);
     if (!answer.credentials) {
-        skip("iam-role",
-             answer.why_not + "; without them s3cmd stops with 'Configuration file not available'");
+        skip("iam-role", fmt::format("s3cmd asks {} for an instance role: {}; without one it "
+                                     "stops with 'Configuration file not available'",
+                                     kRoleEndpoint, answer.why_not));
         return;
     }
     verdict_.source = role_source(answer, view_.now);
@@ -846,16 +846,16 @@ void S3cmdModel::refresh_through_role(SourceUse source) {
         verdict_.source = role_source(answer, view_.now);
         return;
     }
+    const std::string asks = fmt::format(
+        "with {}, s3cmd asks {} for an instance role before every request", what, kRoleEndpoint);
     source.refresh_note =
-        answer.probed ? fmt::format(
-                            "with {}, s3cmd asks for an instance role before every request; {}, "
-                            "so it warns 'Could not refresh role' and keeps these keys",
-                            what, answer.why_not)
-                      : fmt::format(
-                            "with {}, s3cmd asks {} for an instance role before every request: on "
-                            "an instance with a role, the role's keys replace these; elsewhere it "
-                            "warns 'Could not refresh role' and keeps them ({})",
-                            what, kRoleEndpoint, answer.why_not);
+        answer.probed
+            ? fmt::format("{}; {}, so s3cmd warns 'Could not refresh role' and keeps these keys",
+                          asks, answer.why_not)
+            : fmt::format(
+                  "{}: on an instance with a role, the role's keys replace these; "
+                  "elsewhere it warns 'Could not refresh role' and keeps them; {}",
+                  asks, answer.why_not);
     verdict_.source = std::move(source);
 }
 

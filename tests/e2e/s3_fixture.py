@@ -443,3 +443,13 @@ def tools_missing():
     return [tool for tool in ("moto_server", "tabix", "bgzip", "bcftools", "s3cmd")
             if shutil.which(tool) is None]
 
+
+def loopback_only_pythonpath(directory):
+    """A directory to put first on PYTHONPATH so that a Python client (s3cmd) can connect to
+    loopback addresses only: it then meets the metadata service as it would off EC2, on any
+    machine the tests run on."""
+    guard = os.path.join(directory, "loopback-only")
+    os.makedirs(guard, exist_ok=True)
+    with open(os.path.join(guard, "sitecustomize.py"), "w") as f:
+        f.write(_LOOPBACK_ONLY)
+    return guard

@@ -300,6 +300,48 @@ TEST_CASE("s3cmd stops on a credentials file with a section twice") {
     CHECK(contains(*verdict.failure, "section [a] appears again on line 3"));
 }
 
+TEST_CASE("s3cmd stops on a credentials file line that is not an option") {
+    Machine machine;
+    machine.files.add(kCredentials,
+                      "[default]\naws_access_key_id = AKIAGARBAGE00000001\ngarbage\n");
+    machine.env.set("AWS_PROFILE", "default");
+
+    const auto verdict = machine.verdict();
+
+    CHECK_FALSE(verdict.source);
+    REQUIRE(verdict.failure);
+    CHECK(contains(*verdict.failure, "cannot parse line 3"));
+}
+
+TEST_CASE("s3cmd expands %(name)s in the credentials file as configparser does") {
+    Machine machine;
+    machine.files.add(kCredentials,
+                      "[DEFAULT]\nprefix = AKIAEXPANDED\n"
+                      "[default]\naws_access_key_id = %(prefix)s0000001\n"
+                      "aws_secret_access_key = 100%%\n");
+    machine.env.set("AWS_PROFILE", "default");
+
+    const auto verdict = machine.verdict();
+
+    REQUIRE(verdict.source);
+    CHECK(verdict.source->access_key_id == "AKIAEXPANDED0000001");
+    CHECK_FALSE(verdict.failure);
+}
+
+TEST_CASE("s3cmd stops on a bare '%' in the credentials file") {
+    Machine machine;
+    machine.files.add(kCredentials,
+                      "[default]\naws_access_key_id = AKIAPERCENT00000001\n"
+                      "aws_secret_access_key = ab%cd\n");
+    machine.env.set("AWS_PROFILE", "default");
+
+    const auto verdict = machine.verdict();
+
+    REQUIRE(verdict.failure);
+    CHECK(contains(*verdict.failure, "aws_secret_access_key"));
+    CHECK_FALSE(contains(*verdict.failure, "ab%cd"));
+}
+
 TEST_CASE("s3cmd keeps plain keys without refreshing them") {
     Machine machine;
     machine.files.add(kS3cfg, "access_key = AKIAPLAIN0000000001\nsecret_key = s\n");
@@ -338,6 +380,18 @@ TEST_CASE("s3cmd uses the instance role when nothing else has keys") {
     CHECK(verdict.source->refreshes);
     CHECK(contains(verdict.source->refresh_note, "2026-03-01T17:45:00Z"));
     CHECK(verdict.skipped.size() == 3);
+}
+
+TEST_CASE("s3cmd asks the role before every request when LastUpdated is in the future") {
+    Machine machine;
+    ImdsProbe probe = role_probe("ASIAROLE000000000001");
+    probe.credentials_v2->last_updated = kNow + std::chrono::minutes(3);
+    machine.imds = probe;
+
+    const auto verdict = machine.verdict();
+
+    REQUIRE(verdict.source);
+    CHECK(contains(verdict.source->refresh_note, "before every request"));
 }
 
 TEST_CASE("s3cmd falls back to IMDSv1 when the token PUT fails") {
