@@ -34,6 +34,10 @@ _credkit_command_options() {
             echo "-h --help --url --file --section --env --imds --source --profile --warn --crit"
             echo "-f --format --at $_credkit_imds_options $_credkit_common_options"
             ;;
+        diagnose)
+            echo "-h --help --tool --url --profile --probe --no-probe --format --list-hazards"
+            echo "$_credkit_imds_options $_credkit_common_options"
+            ;;
         mock-imds)
             echo "-h --help --listen --port-file --role --no-role --lifetime --rotate-every"
             echo "--seed --credentials-file --region --availability-zone --instance-id"
@@ -66,7 +70,7 @@ _credkit_takes_value() {
             --response-content-language | --response-expires | --version-id)
             return 0
             ;;
-        --url | --file | --warn | --crit)
+        --url | --file | --warn | --crit | --tool)
             return 0
             ;;
     esac
@@ -132,6 +136,8 @@ _credkit() {
                 _credkit_reply "url tsv json" "$cur" "$prefix"
             elif [[ $command == check-expiry ]]; then
                 _credkit_reply "text json nagios prometheus" "$cur" "$prefix"
+            elif [[ $command == diagnose ]]; then
+                _credkit_reply "text json" "$cur" "$prefix"
             else
                 _credkit_reply "json credential-process env fish ini s3cfg" "$cur" "$prefix"
             fi
@@ -139,6 +145,13 @@ _credkit() {
             ;;
         --method)
             _credkit_reply "GET PUT HEAD DELETE" "$cur" "$prefix"
+            return 0
+            ;;
+        --tool)
+            # A comma-separated list: complete the tool after the last comma.
+            local done=""
+            [[ $cur == *,* ]] && done=${cur%,*},
+            _credkit_reply "boto3 awscli htslib s3cmd" "${cur##*,}" "$prefix$done"
             return 0
             ;;
         --addressing-style)
@@ -170,7 +183,7 @@ _credkit() {
     fi
 
     if [[ -z $command && $cur != -* ]]; then
-        _credkit_reply "fetch-creds write-s3cfg presign check-expiry mock-imds" "$cur" ""
+        _credkit_reply "fetch-creds write-s3cfg presign check-expiry diagnose mock-imds" "$cur" ""
         return 0
     fi
     _credkit_reply "$(_credkit_command_options "$command")" "$cur" ""

@@ -5,15 +5,17 @@
 complete -c credkit -f
 
 # Commands, offered until one is given.
-complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign check-expiry mock-imds" -a fetch-creds \
+complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign check-expiry diagnose mock-imds" -a fetch-creds \
     -d "Fetch the instance role's credentials from IMDS"
-complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign check-expiry mock-imds" \
+complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign check-expiry diagnose mock-imds" \
     -a write-s3cfg -d "Write credentials into an s3cfg for htslib and s3cmd, and keep it fresh"
-complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign check-expiry mock-imds" -a presign \
+complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign check-expiry diagnose mock-imds" -a presign \
     -d "Make SigV4 presigned S3 URLs, one or millions"
-complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign check-expiry mock-imds" \
+complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign check-expiry diagnose mock-imds" \
     -a check-expiry -d "Tell how long credentials or a presigned URL stay valid, for monitoring"
-complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign check-expiry mock-imds" -a mock-imds \
+complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign check-expiry diagnose mock-imds" \
+    -a diagnose -d "Tell which credentials each tool will use, and what will go wrong"
+complete -c credkit -n "not __fish_seen_subcommand_from fetch-creds write-s3cfg presign check-expiry diagnose mock-imds" -a mock-imds \
     -d "Run a local IMDSv2 server for demos and tests"
 
 # Global options, accepted before or after the command name.
@@ -187,6 +189,38 @@ complete -c credkit -n "__fish_seen_subcommand_from check-expiry" -l imds-token-
 complete -c credkit -n "__fish_seen_subcommand_from check-expiry" -l allow-imdsv1 \
     -d "Fall back to IMDSv1 when the token request fails"
 complete -c credkit -n "__fish_seen_subcommand_from check-expiry" -l role -x \
+    -d "Instance role to use"
+
+# credkit diagnose
+complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l tool -x \
+    -a "boto3 awscli htslib s3cmd" \
+    -d "Tools to look at (repeatable or comma-separated)"
+complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l url -x \
+    -d "The s3:// URL htslib will open"
+complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l profile -x \
+    -d "As if the program named this profile"
+complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l probe \
+    -d "Ask the metadata service even off EC2"
+complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l no-probe \
+    -d "Contact no metadata service, run no credential_process"
+complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l format -x -a "text json" \
+    -d "Output format"
+complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l list-hazards \
+    -d "Print every hazard code and exit"
+complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l imds-endpoint -x \
+    -a "http://169.254.169.254 http://[fd00:ec2::254]" \
+    -d "Metadata service URL"
+complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l imds-mode -x -a "ipv4 ipv6" \
+    -d "Address family of the default endpoint"
+complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l imds-timeout -x \
+    -d "Time allowed per attempt"
+complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l imds-attempts -x \
+    -d "Tries per request"
+complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l imds-token-ttl -x \
+    -d "Lifetime of the session token"
+complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l allow-imdsv1 \
+    -d "Fall back to IMDSv1 when the token request fails"
+complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l role -x \
     -d "Instance role to use"
 
 # credkit mock-imds

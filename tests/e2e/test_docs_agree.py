@@ -13,9 +13,13 @@ styles, the fields of its JSON output, its region order and its --expires limits
 examples that show their output print exactly that output. The check-expiry page documents
 every format it accepts, the fields of its JSON and the metrics of its Prometheus output, and
 its exit status on the monitoring scale (0 OK .. 3 UNKNOWN, usage errors included), which the
-global page names as the exception to its table. The README lists every command. The pages
-must render without warnings and the completion scripts must load, when the tools to check
-them are installed.
+global page names as the exception to its table. The diagnose page documents every hazard code
+the binary knows with its severity and no other, the providers of each tool in the order the
+binary tries them, the fields of its JSON output (with and without a probe) and an example of
+that JSON with the shape the binary prints, and its exit status on the monitoring scale (0
+nothing found, 1 warnings, 2 errors and usage errors). The README lists every command. The
+pages must render without warnings and the completion scripts must load, when the tools to
+check them are installed.
 """
 
 import functools
@@ -37,11 +41,15 @@ FISH_COMPLETION = os.path.join(SOURCE_DIR, "completions", "credkit.fish")
 ERROR_HPP = os.path.join(SOURCE_DIR, "lib", "credkit", "error.hpp")
 README = os.path.join(SOURCE_DIR, "README.md")
 
-# Commands that exit on the monitoring scale of Nagios plugins instead of the shared table.
-MONITORING_SCALE = {"check-expiry": {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}}
+# Commands that exit on the monitoring scale of Nagios plugins instead of the shared table,
+# and the code each gives a usage error on that scale.
+MONITORING_SCALE = {"check-expiry": {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"},
+                    "diagnose": {0: "OK", 1: "WARNING", 2: "CRITICAL"}}
+MONITORING_USAGE_EXIT = {"check-expiry": 3, "diagnose": 2}
 
 # Options of other programs that the man pages quote in hints (`aws ec2 ...`).
-FOREIGN_OPTIONS = {"--iam-instance-profile", "--http-put-response-hop-limit", "--http-endpoint"}
+FOREIGN_OPTIONS = {"--iam-instance-profile", "--http-put-response-hop-limit", "--http-endpoint",
+                   "--http-tokens"}
 
 OPTION = re.compile(r"(?<![\w-])(--[A-Za-z0-9][A-Za-z0-9-]*|-[A-Za-z0-9])(?![\w-])")
 LONG_OPTION = re.compile(r"(?<![\w-])(--[A-Za-z0-9][A-Za-z0-9-]*)")
@@ -277,6 +285,73 @@ def section_body(command, title):
     raise AssertionError(f"{man_page_path(command)} has no {title} section")
 
 
+def subsections(body):
+    """{title: body} of the .SS subsections of a section body."""
+    found = {}
+    for chunk in re.split(r"^\.SS\s+", body, flags=re.M)[1:]:
+        title, _, rest = chunk.partition("\n")
+        found[unescape(title.strip().strip('"')).replace("\\(dq", '"')] = rest
+    return found
+
+
+def tag_words(tag):
+    """The words of a .TP tag line, without its macro and punctuation: `.BR a ", " b` -> a, b."""
+    words = shlex.split(unescape(tag).split(None, 1)[1])
+    return [w.strip(" ,()") for w in words if w.strip(" ,()")]
+
+
+def field_tree(roff):
+    """[(names, children)] for the .TP items of a field list, nested by .RS/.RE, up to the
+    first literal block. A tag may name several fields that share one description."""
+    root = []
+    stack = [root]
+    lines = roff.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith(".nf"):
+            break
+        if line.strip() == ".TP" and i + 1 < len(lines):
+            stack[-1].append((tag_words(lines[i + 1]), []))
+        elif line.startswith(".RS"):
+            stack.append(stack[-1][-1][1])
+        elif line.startswith(".RE"):
+            stack.pop()
+    return root
+
+
+def field_names(tree):
+    return [name for names, _ in tree for name in names]
+
+
+def fields_under(tree, name):
+    return next(children for names, children in tree if name in names)
+
+
+def hazard_catalogue():
+    """{code: severity} from `credkit diagnose --list-hazards`, in its order."""
+    code, out, err = run_credkit("diagnose", "--list-hazards")
+    if code != 0:
+        raise AssertionError(f"credkit diagnose --list-hazards exited {code}: {err}")
+    return dict(line.split()[:2] for line in out.splitlines() if line.strip())
+
+
+def documented_hazards():
+    """[(code, severity)] from the tags of credkit-diagnose(1)'s HAZARDS section."""
+    found = []
+    for tag in tagged_lines(section_body("diagnose", "HAZARDS")):
+        words = tag_words(tag)
+        found.append((words[0], words[1] if len(words) > 1 else None))
+    return found
+
+
+def json_shape(value):
+    """The keys of a JSON value at every level: objects by key, arrays by their first item."""
+    if isinstance(value, dict):
+        return {key: json_shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_shape(value[0])] if value else []
+    return None
+
+
 # ---- completions -------------------------------------------------------------------------------
 
 BASH_COMPLETE = r"""
@@ -362,7 +437,8 @@ def zsh_action_values(command, option):
     action = spec.group(1)
     if action.startswith("("):
         return set(action.strip("()").split())
-    added = re.search(r"compadd -- (.*)", functions.get(action, ""))
+    # `_sequence FUNCTION` completes a comma-separated list of what FUNCTION offers.
+    added = re.search(r"compadd (?:\"\$@\" )?-- (.*)", functions.get(action.split()[-1], ""))
     return set(shlex.split(added.group(1))) if added else set()
 
 
@@ -481,6 +557,12 @@ class HelpIsReadable(unittest.TestCase):
         self.assertLessEqual({"--url", "--file", "--section", "--warn", "--crit", "--format",
                               "--at", "--source", "--profile"}, help_value_options("check-expiry"))
         self.assertFalse({"--env", "--imds"} & help_value_options("check-expiry"))
+        self.assertIn("diagnose", subcommands())
+        self.assertLessEqual({"--tool", "--url", "--profile", "--format"},
+                             help_value_options("diagnose"))
+        self.assertFalse({"--probe", "--no-probe", "--list-hazards"} &
+                         help_value_options("diagnose"))
+        self.assertIn("IMDS options", help_groups("diagnose"))
 
 
 class ManPagesAgreeWithHelp(unittest.TestCase):
@@ -751,6 +833,131 @@ class CheckExpiryPageAgreesWithTheBinary(CredkitTestCase):
         self.assertLessEqual({"url", "file", "env", "imds", "credentials"}, documented)
 
 
+# A shared credentials file as a refresher writes it for htslib: temporary keys and an expiry.
+REFRESHED_CREDENTIALS = """[default]
+aws_access_key_id = ASIAEXAMPLEDIAGNOSE1
+aws_secret_access_key = diagnose-docs-secret
+aws_session_token = diagnose-docs-token
+expiry_time = 2099-01-01T00:00:00Z
+"""
+
+
+class DiagnosePageAgreesWithTheBinary(CredkitTestCase):
+    """What credkit-diagnose(1) says about hazards, providers and JSON, against the binary."""
+
+    def refreshed_credentials_env(self):
+        """The central trap: boto3 finds the file a refresher rewrites for htslib."""
+        path = self.path("credentials")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(REFRESHED_CREDENTIALS)
+        os.chmod(path, 0o600)
+        return dict(self.env, AWS_SHARED_CREDENTIALS_FILE=path)
+
+    def diagnose_json(self, *args, env=None):
+        result = self.credkit("diagnose", "--format", "json", *args, env=env)
+        self.assertIn(result.returncode, (0, 1, 2), result.stderr)
+        return json.loads(result.stdout)
+
+    def json_fields(self):
+        body = subsections(section_body("diagnose", "OUTPUT")).get("JSON")
+        self.assertIsNotNone(body, "OUTPUT has no JSON subsection")
+        return field_tree(body)
+
+    def test_page_documents_every_hazard_code_with_its_severity(self):
+        catalogue = hazard_catalogue()
+        self.assertIn("boto3-reads-refreshed-file", catalogue)
+
+        documented = documented_hazards()
+
+        self.assertEqual(dict(documented), catalogue)
+        self.assertEqual(len(documented), len(catalogue), "a code is documented twice")
+
+    def test_page_puts_the_central_hazard_first(self):
+        self.assertEqual(documented_hazards()[0][0], "boto3-reads-refreshed-file")
+
+    def test_page_shows_no_hazard_code_the_binary_lacks(self):
+        known = set(hazard_catalogue())
+        shown = set()
+        for block in literal_blocks(page_text("diagnose")):
+            shown.update(re.findall(r"^\s*(?:error|warning|info)\s+([a-z0-9-]+) \(", block, re.M))
+            shown.update(re.findall(r'"code": "([^"]+)"', block))
+            shown.update(re.findall(r"^(?:error|warning|info) ([a-z0-9-]+)$", block, re.M))
+        self.assertTrue(shown, "the page shows no hazard in its examples")
+
+        self.assertLessEqual(shown, known)
+
+    def test_page_lists_each_tools_providers_in_the_order_the_binary_tries_them(self):
+        report = self.diagnose_json("--no-probe")
+        tried = {tool["tool"]: [s["method"] for s in tool["skipped"]] +
+                 ([tool["source"]["method"]] if tool["source"] else [])
+                 for tool in report["tools"]}
+        described = subsections(section_body("diagnose", "DESCRIPTION"))
+
+        for title, tool in (("boto3 and the AWS CLI", "boto3"), ("boto3 and the AWS CLI", "awscli"),
+                            ("htslib", "htslib"), ("s3cmd", "s3cmd")):
+            with self.subTest(tool=tool):
+                listed = [tag_words(tag)[0] for tag in tagged_lines(described[title])]
+
+                self.assertEqual(listed, tried[tool])
+        self.assertEqual(len(tried["boto3"]), 12, "botocore has twelve providers")
+
+    def test_page_documents_every_tool_and_format_the_binary_accepts(self):
+        documented = words_in(section_body("diagnose", "OPTIONS"))
+
+        self.assertLessEqual(accepted_values("diagnose", "--tool"), documented)
+        self.assertLessEqual(accepted_values("diagnose", "--format"), documented)
+
+    def test_page_documents_the_json_fields_printed_without_a_probe(self):
+        fields = self.json_fields()
+
+        printed = self.diagnose_json("--tool", "boto3", "--no-probe",
+                                     env=self.refreshed_credentials_env())
+
+        self.assertEqual(field_names(fields), list(printed))
+        tool = printed["tools"][0]
+        self.assertIsNotNone(tool["source"])
+        self.assertTrue(tool["skipped"] and printed["hazards"], "the case shows too little")
+        tools = fields_under(fields, "tools")
+        self.assertEqual(field_names(tools), list(tool))
+        self.assertEqual(field_names(fields_under(tools, "source")), list(tool["source"]))
+        self.assertEqual(field_names(fields_under(tools, "skipped")), list(tool["skipped"][0]))
+        self.assertEqual(field_names(fields_under(fields, "hazards")), list(printed["hazards"][0]))
+        probe = field_names(fields_under(fields, "probe"))
+        self.assertEqual(printed["probe"]["ran"], False)
+        self.assertEqual([f for f in probe if f in printed["probe"]], list(printed["probe"]))
+
+    def test_page_documents_the_probe_fields_printed_when_it_ran(self):
+        fields = fields_under(self.json_fields(), "probe")
+
+        with MockImds() as imds:
+            ran = self.diagnose_json("--tool", "boto3", "--imds-endpoint", imds.endpoint)["probe"]
+        skipped = self.diagnose_json("--tool", "boto3", "--no-probe")["probe"]
+
+        self.assertEqual(ran["ran"], True)
+        self.assertEqual(field_names(fields), list(dict.fromkeys([*skipped, *ran])))
+        for exchange in ("token", "v1"):
+            with self.subTest(field=exchange):
+                self.assertIsInstance(ran[exchange], dict)
+                self.assertEqual(field_names(fields_under(fields, exchange)), list(ran[exchange]))
+
+    def test_json_example_in_the_page_has_the_shape_diagnose_prints(self):
+        shown = next((b for b in literal_blocks(page_text("diagnose"))
+                      if b.startswith("$ credkit diagnose") and "--format json\n{" in b), None)
+        self.assertIsNotNone(shown, "the page shows no JSON that diagnose prints")
+        text = shown.split("\n", 1)[1]
+        # The page folds long strings at a space: joining the lines with one space undoes it.
+        example = json.loads(" ".join(line.strip() for line in text.splitlines()))
+
+        with MockImds() as imds:
+            printed = self.diagnose_json("--tool", "boto3", "--imds-endpoint", imds.endpoint,
+                                         env=self.refreshed_credentials_env())
+
+        self.assertEqual(json_shape(example), json_shape(printed))
+        self.assertEqual(example["exit"], 2)
+        self.assertEqual([h["code"] for h in example["hazards"]],
+                         [h["code"] for h in printed["hazards"]])
+
+
 class ReadmeAgreesWithHelp(unittest.TestCase):
     def test_readme_command_table_lists_every_command(self):
         with open(README, encoding="utf-8") as f:
@@ -795,7 +1002,7 @@ class ExitStatusTable(unittest.TestCase):
                 self.assertLessEqual(codes, table)
 
     def test_monitoring_commands_list_exactly_the_monitoring_scale(self):
-        self.assertIn("check-expiry", subcommands())
+        self.assertLessEqual(set(MONITORING_SCALE), set(subcommands()))
         for command, scale in MONITORING_SCALE.items():
             with self.subTest(command=command):
                 body = unescape(section_body(command, "EXIT STATUS"))
@@ -813,16 +1020,29 @@ class ExitStatusTable(unittest.TestCase):
         self.assertIn("monitoring", body)
         self.assertIn("3 UNKNOWN", body)
 
-    def test_monitoring_commands_exit_unknown_on_a_usage_error_not_the_table_code(self):
-        usage = self.error_kind_values()["usage"]
-        for command in MONITORING_SCALE:
+    def test_monitoring_commands_exit_on_their_scale_on_a_usage_error(self):
+        for command, expected in MONITORING_USAGE_EXIT.items():
             for args in (["--no-such-option"], ["--format", "not-a-format"]):
                 with self.subTest(command=command, args=args):
                     code, _, err = run_credkit(command, *args)
 
-                    self.assertEqual(code, 3, err)
-                    self.assertNotEqual(code, usage)
+                    self.assertEqual(code, expected, err)
                     self.assertIn("credkit: error: ", err)
+
+    def test_check_expiry_gives_a_usage_error_unknown_not_the_table_code(self):
+        code, _, err = run_credkit("check-expiry", "--no-such-option")
+
+        self.assertNotEqual(code, self.error_kind_values()["usage"], err)
+
+    def test_monitoring_pages_say_which_code_a_usage_error_gets(self):
+        for command, expected in MONITORING_USAGE_EXIT.items():
+            with self.subTest(command=command):
+                body = unescape(section_body(command, "EXIT STATUS"))
+
+                item = re.search(rf"^\.B {expected}\n(.*?)(?=^\.(?:TP|PP)|\Z)", body,
+                                 re.M | re.S)
+                self.assertIsNotNone(item, f"no item for exit {expected}")
+                self.assertRegex(item.group(1), r"usage|command line")
 
 
 class ManPagesRender(unittest.TestCase):
@@ -916,6 +1136,21 @@ class BashCompletion(CredkitTestCase):
                          source_kinds())
         self.assertEqual(bash_complete("credkit", "check-expiry", "-f", "na"), ["nagios"])
 
+    def test_offers_the_values_diagnose_accepts(self):
+        for option in ("--tool", "--format"):
+            with self.subTest(option=option):
+                offered = bash_complete("credkit", "diagnose", option, "")
+
+                self.assertEqual(set(offered), accepted_values("diagnose", option))
+        self.assertEqual(bash_complete("credkit", "diagnose", "--tool", "h"), ["htslib"])
+
+    def test_completes_the_next_tool_of_a_comma_separated_list(self):
+        offered = bash_complete("credkit", "diagnose", "--tool", "boto3,aw")
+
+        self.assertEqual(offered, ["boto3,awscli"])
+        self.assertEqual(bash_complete("credkit", "diagnose", "--tool=htslib,s"),
+                         ["--tool=htslib,s3cmd"])
+
     def test_offers_the_imds_modes_the_binary_accepts(self):
         for command in imds_commands():
             with self.subTest(command=command):
@@ -980,6 +1215,9 @@ class BashCompletion(CredkitTestCase):
         for option in ("--url", "--section", "--profile", "--warn", "--crit", "--at"):
             with self.subTest(option=option):
                 self.assertEqual(bash_complete("credkit", "check-expiry", option, ""), [])
+        for option in ("--url", "--profile"):
+            with self.subTest(option=option):
+                self.assertEqual(bash_complete("credkit", "diagnose", option, ""), [])
 
 
 class ZshCompletion(unittest.TestCase):
@@ -1028,6 +1266,9 @@ class ZshCompletion(unittest.TestCase):
         self.assertEqual(zsh_action_values("check-expiry", "--format"),
                          accepted_values("check-expiry", "--format"))
         self.assertEqual(zsh_action_values("check-expiry", "--source"), source_kinds())
+        for option in ("--tool", "--format"):
+            self.assertEqual(zsh_action_values("diagnose", option),
+                             accepted_values("diagnose", option))
         kinds = re.findall(r"^\s+'([a-z-]+)\[", zsh_functions()["_credkit_faults"], re.M)
         self.assertEqual(set(kinds), fault_kinds())
 
@@ -1048,6 +1289,17 @@ class ZshCompletion(unittest.TestCase):
 
         for value in formats:
             self.assertRegex(shown, rf"(?<![\w-]){re.escape(value)}(?![\w-])")
+
+    def test_zsh_itself_offers_the_other_tools_after_a_comma(self):
+        if not shutil.which("zsh"):
+            self.skipTest("zsh is not installed")
+
+        shown = zsh_complete("credkit diagnose --tool boto3,", "awscli", "htslib", "s3cmd")
+
+        listing = "\n".join(line for line in shown.splitlines() if "credkit" not in line)
+        for tool in ("awscli", "htslib", "s3cmd"):
+            self.assertRegex(listing, rf"(?<![\w-]){tool}(?![\w-])")
+        self.assertNotRegex(listing, r"(?<![\w-])boto3(?![\w-])")
 
 
 class FishCompletion(unittest.TestCase):
@@ -1095,6 +1347,8 @@ class FishCompletion(unittest.TestCase):
         self.assertEqual(fish_values("check-expiry", "--format"),
                          accepted_values("check-expiry", "--format"))
         self.assertEqual(fish_values("check-expiry", "--source"), source_kinds())
+        for option in ("--tool", "--format"):
+            self.assertEqual(fish_values("diagnose", option), accepted_values("diagnose", option))
         self.assertEqual({kind.rstrip(":") for kind in fish_values("mock-imds", "--fault")},
                          fault_kinds())
 
