@@ -14,7 +14,7 @@ Logger GlobalOptions::logger() const {
     return Logger(static_cast<Verbosity>(std::min(verbose, 2)));
 }
 
-void add_imds_options(CLI::App& command, ImdsOverrides& overrides) {
+void add_imds_location_options(CLI::App& command, ImdsOverrides& overrides) {
     const std::string group = "IMDS options";
     command
         .add_option_function<std::string>(
@@ -36,6 +36,11 @@ void add_imds_options(CLI::App& command, ImdsOverrides& overrides) {
             "Time allowed per attempt (env AWS_METADATA_SERVICE_TIMEOUT in seconds; default 1s)")
         ->option_text("DURATION")
         ->group(group);
+}
+
+void add_imds_options(CLI::App& command, ImdsOverrides& overrides) {
+    add_imds_location_options(command, overrides);
+    const std::string group = "IMDS options";
     command
         .add_option_function<int>(
             "--imds-attempts", [&overrides](int v) { overrides.attempts = v; },

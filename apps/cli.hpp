@@ -33,6 +33,10 @@ struct Command {
 // --allow-imdsv1 and --role to a subcommand, in one option group.
 void add_imds_options(CLI::App& command, ImdsOverrides& overrides);
 
+// Adds only --imds-endpoint, --imds-mode and --imds-timeout, for a command that asks the
+// metadata service the way other tools do rather than fetching credentials from it.
+void add_imds_location_options(CLI::App& command, ImdsOverrides& overrides);
+
 // Adds --source and --profile; `shown_default` is the source the help names as default.
 void add_source_options(CLI::App& command, std::string& source, std::optional<std::string>& profile,
                         std::string_view shown_default);

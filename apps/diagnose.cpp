@@ -68,7 +68,7 @@ std::filesystem::path home_directory(const Environment& env) {
 // Why the probe should not run, or nothing when it should. Probing is the default where IMDS
 // is plausibly there: an endpoint was named, or this machine looks like an EC2 instance.
 std::optional<std::string> reason_not_to_probe(const DiagnoseOptions& options,
-                                               const ImdsSettings& settings, const Environment& env,
+                                               const ImdsSettings& settings, bool endpoint_named,
                                                const FileView& files) {
     if (options.probe == false) {
         return "--no-probe";
@@ -76,8 +76,7 @@ std::optional<std::string> reason_not_to_probe(const DiagnoseOptions& options,
     if (settings.disabled) {
         return "AWS_EC2_METADATA_DISABLED is true";
     }
-    if (options.probe == true || options.imds.endpoint ||
-        env.non_empty("AWS_EC2_METADATA_SERVICE_ENDPOINT") || looks_like_ec2(files)) {
+    if (options.probe == true || endpoint_named || looks_like_ec2(files)) {
         return std::nullopt;
     }
     return "this machine does not look like an EC2 instance and no IMDS endpoint was named "
@@ -121,11 +120,15 @@ int run(const DiagnoseOptions& options, const GlobalOptions& global) {
     if (!config) {
         return report(config.error(), log);
     }
-    auto settings =
-        resolve_imds_settings(options.imds, *config ? (*config)->imds : ImdsOverrides{}, env);
+    const ImdsOverrides from_file = *config ? (*config)->imds : ImdsOverrides{};
+    auto settings = resolve_imds_settings(options.imds, from_file, env);
     if (!settings) {
         return report(settings.error(), log);
     }
+    const bool endpoint_named = options.imds.endpoint || options.imds.mode || from_file.endpoint ||
+                                from_file.mode ||
+                                env.non_empty("AWS_EC2_METADATA_SERVICE_ENDPOINT") ||
+                                env.non_empty("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
 
     const SystemFileView files;
     SystemClock clock;
@@ -136,7 +139,7 @@ int run(const DiagnoseOptions& options, const GlobalOptions& global) {
     if (*config) {
         view.refreshed_files.merge(config_targets(**config));
     }
-    if (auto reason = reason_not_to_probe(options, *settings, env, files)) {
+    if (auto reason = reason_not_to_probe(options, *settings, endpoint_named, files)) {
         view.imds_not_probed_reason = *reason;
     } else {
         CurlHttpClient http;
@@ -183,12 +186,12 @@ Command register_diagnose(CLI::App& parent, const GlobalOptions& global) {
     app->add_flag_callback(
         "--no-probe", [options] { options->probe = false; },
         "Do not contact the metadata service or run credential_process");
-    app->add_option("--format", options->format, "text (default) or json")
+    app->add_option("-f,--format", options->format, "text (default) or json")
         ->option_text("FORMAT")
         ->check(CLI::IsMember({"text", "json"}));
     app->add_flag("--list-hazards", options->list_hazards,
                   "Print every hazard code with its severity and meaning, then exit");
-    add_imds_options(*app, options->imds);
+    add_imds_location_options(*app, options->imds);
     return Command{app, [options, &global] { return run(*options, global); }};
 }
 

@@ -35,8 +35,8 @@ _credkit_command_options() {
             echo "-f --format --at $_credkit_imds_options $_credkit_common_options"
             ;;
         diagnose)
-            echo "-h --help --tool --url --profile --probe --no-probe --format --list-hazards"
-            echo "$_credkit_imds_options $_credkit_common_options"
+            echo "-h --help --tool --url --profile --probe --no-probe -f --format --list-hazards"
+            echo "--imds-endpoint --imds-mode --imds-timeout $_credkit_common_options"
             ;;
         mock-imds)
             echo "-h --help --listen --port-file --role --no-role --lifetime --rotate-every"

@@ -203,7 +203,7 @@ complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l probe \
     -d "Ask the metadata service even off EC2"
 complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l no-probe \
     -d "Contact no metadata service, run no credential_process"
-complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l format -x -a "text json" \
+complete -c credkit -n "__fish_seen_subcommand_from diagnose" -s f -l format -x -a "text json" \
     -d "Output format"
 complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l list-hazards \
     -d "Print every hazard code and exit"
@@ -214,14 +214,6 @@ complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l imds-mode -x -a
     -d "Address family of the default endpoint"
 complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l imds-timeout -x \
     -d "Time allowed per attempt"
-complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l imds-attempts -x \
-    -d "Tries per request"
-complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l imds-token-ttl -x \
-    -d "Lifetime of the session token"
-complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l allow-imdsv1 \
-    -d "Fall back to IMDSv1 when the token request fails"
-complete -c credkit -n "__fish_seen_subcommand_from diagnose" -l role -x \
-    -d "Instance role to use"
 
 # credkit mock-imds
 complete -c credkit -n "__fish_seen_subcommand_from mock-imds" -l listen -x \

@@ -297,6 +297,15 @@ class Probes(Diagnose):
         self.assertEqual(self.tool(report, "boto3")["source"]["method"], "iam-role")
         self.assertEqual(report["hazards"], [])
 
+    def test_an_endpoint_in_the_config_file_turns_probes_on(self):
+        with MockImds("--seed", "4") as imds:
+            config = self.write_file("credkit.yaml", f"imds:\n  endpoint: {imds.endpoint}\n")
+
+            report = self.diagnose("--tool", "boto3", env=dict(self.env, CREDKIT_CONFIG=config))
+
+        self.assertTrue(report["probe"]["ran"])
+        self.assertEqual(report["probe"]["endpoint"], imds.endpoint)
+
     def test_a_dropped_token_put_is_named_as_the_hop_limit(self):
         report = self.probe("--fault", "drop-token-put", "--allow-v1")
 
