@@ -1,5 +1,7 @@
 #include "credkit/htslib_model.hpp"
 
+#include "credkit/expiry.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -328,6 +330,18 @@ void assign_from(const IniRead& read, std::string_view key, Field& field, const 
 
 std::string quoted_section(const std::optional<std::string>& section) {
     return section ? "[" + *section + "]" : "(no section name)";
+}
+
+// htslib ignores any expiry in an s3cfg, but one that credkit wrote says when the keys end,
+// and diagnose can tell that much.
+std::optional<TimePoint> credkit_s3cfg_expiry(const MachineView& view, const std::string& path,
+                                              const std::string& section) {
+    const auto file = view.files.read(path);
+    if (!file) {
+        return std::nullopt;
+    }
+    auto expiry = file_expiry(file->text, path, section);
+    return expiry ? expiry->expires : std::nullopt;
 }
 
 class HtslibResolver {
@@ -662,6 +676,9 @@ void HtslibResolver::note_refresh() {
         return;
     }
     use.refresh_note = static_note(use.method, use.location);
+    if (use.method == kS3cfg) {
+        use.expires = credkit_s3cfg_expiry(view_, use.location, use.section);
+    }
     if (expiry_) {
         use.refresh_note += "; " + credentials_path_ +
                             " has an expiry_time, so htslib re-reads it near then and takes "

@@ -509,3 +509,21 @@ TEST_CASE("a url htslib's s3 plugin does not open is a failure") {
 }
 
 }  // namespace credkit
+
+namespace credkit {
+
+TEST_CASE("an s3cfg written by credkit tells when its keys end, though htslib ignores it") {
+    Machine machine;
+    machine.files.add(kS3cfg, "[default]\naccess_key = ASIAS3CFG\nsecret_key = s\n"
+                              "access_token = t\n"
+                              "# credkit: credentials expire at 2027-01-15T08:00:00Z\n");
+
+    const ToolVerdict verdict = machine.verdict();
+
+    REQUIRE(verdict.source);
+    CHECK(verdict.source->method == "s3cfg");
+    CHECK(verdict.source->expires == at("2027-01-15T08:00:00Z"));
+    CHECK_FALSE(verdict.source->refreshes);
+}
+
+}  // namespace credkit
