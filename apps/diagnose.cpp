@@ -144,7 +144,9 @@ int run(const DiagnoseOptions& options, const GlobalOptions& global) {
     } else {
         CurlHttpClient http;
         view.imds = probe_imds(*settings, http, clock, kProbeBudget);
-        view.run_command = run_credential_process;
+    }
+    if (options.probe != false) {
+        view.run_command = run_credential_process;  // as botocore would run it
     }
     for (const auto& [path, why] : view.refreshed_files) {
         log.debug("rewritten by a refresher: {} ({})", path.string(), why);

@@ -267,6 +267,21 @@ class CommandLine(Diagnose):
         self.assertEqual(source["method"], "custom-process")
         self.assertIsNone(source["key_id"])
 
+    def test_credential_process_runs_by_default_and_its_command_line_stays_hidden(self):
+        helper = self.write_file("bin/creds-helper", "#!/bin/sh\necho '{\"Version\": 1, "
+                                 "\"AccessKeyId\": \"AKIAEXAMPLEKEY00PROC\", "
+                                 "\"SecretAccessKey\": \"s\"}'\n", mode=0o700)
+        config = self.write_file(".aws/config",
+                                 f"[default]\ncredential_process = {helper} --password hunter2\n")
+        self.env["AWS_CONFIG_FILE"] = config
+
+        result = self.credkit("diagnose", "--format", "json", "--tool", "boto3")
+
+        source = self.tool(json.loads(result.stdout), "boto3")["source"]
+        self.assertEqual((source["method"], source["key_id"]), ("custom-process", "****PROC"))
+        self.assertEqual(source["location"], config)
+        self.assertNotIn("hunter2", result.stdout + result.stderr)
+
     def test_probes_are_off_by_default_off_ec2_without_an_endpoint(self):
         report = self.diagnose()
 

@@ -61,8 +61,7 @@ class NoSecretsInMessages(CredkitTestCase):
         credentials = self.path("credentials")
         with open(credentials, "w") as f:
             f.write(f"[default]\naws_access_key_id = ASIAFILEKEY000000001\n"
-                    f"aws_secret_access_key = {file_secret}\naws_session_token = {tokens[1]}\n"
-                    f"[proc]\naws_access_key_id = AKIAUNUSED0000000001\n")
+                    f"aws_secret_access_key = {file_secret}\naws_session_token = {tokens[1]}\n")
         s3cfg = self.path("hts.s3cfg")
         with open(s3cfg, "w") as f:
             f.write(f"[default]\naccess_key = ASIAS3CFGKEY00000001\nsecret_key = {s3cfg_secret}\n"
