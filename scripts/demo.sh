@@ -43,3 +43,21 @@ step "credkit presign --source imds --region eu-west-1 --expires 15m s3://my-buc
 
 step "credkit fetch-creds --role no-such-role   # failures say why"
 "$credkit" fetch-creds --role no-such-role || echo "(exit status $?)"
+
+# diagnose reads the environment and the home directory; these steps run in a clean one so
+# that the demo's verdicts are the same on every machine.
+isolated() {
+  env -i PATH="$PATH" HOME="$work" \
+    AWS_EC2_METADATA_SERVICE_ENDPOINT="$AWS_EC2_METADATA_SERVICE_ENDPOINT" "$@"
+}
+
+step "credkit fetch-creds --format ini -o $work/credentials   # the trap: a file boto3 also reads"
+"$credkit" fetch-creds --format ini -o "$work/credentials"
+
+step "AWS_SHARED_CREDENTIALS_FILE=$work/credentials credkit diagnose --tool boto3,htslib"
+isolated AWS_SHARED_CREDENTIALS_FILE="$work/credentials" \
+  "$credkit" diagnose --tool boto3,htslib || echo "(exit status $?)"
+
+step "HTS_S3_S3CFG=$work/hts.s3cfg credkit diagnose --tool boto3,htslib   # the cure"
+isolated HTS_S3_S3CFG="$work/hts.s3cfg" \
+  "$credkit" diagnose --tool boto3,htslib || echo "(exit status $?)"

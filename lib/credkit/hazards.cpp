@@ -43,7 +43,7 @@ constexpr std::array kCatalogue{
                "answers 403"},
     HazardKind{"s3cfg-expiry-ignored", Severity::warning,
                "an s3cfg carries expiry_time, which htslib and s3cmd ignore there"},
-    HazardKind{"htslib-long-stream", Severity::warning,
+    HazardKind{"htslib-long-stream", Severity::info,
                "htslib signs with temporary keys from an s3cfg, which it reads only when a "
                "file is opened; a read that outlives them fails"},
     HazardKind{"htslib-refresh-extra-keys", Severity::warning,

@@ -174,6 +174,7 @@ class TheIncident(Diagnose):
         self.assertEqual((htslib["method"], htslib["location"]), ("s3cfg", s3cfg))
         self.assertNotIn("boto3-reads-refreshed-file", self.codes(fixed))
         self.assertNotIn("env-shadows-refreshed-file", self.codes(fixed))
+        self.assertEqual(fixed["exit"], 0, fixed["hazards"])
 
 
 class CommandLine(Diagnose):
