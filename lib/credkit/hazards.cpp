@@ -219,6 +219,16 @@ void env_shadows_refreshed_file(const MachineView& view, const ToolVerdict& verd
     }
 }
 
+// Whether a refresher renews the file the tool reads, and the tool reads it again: htslib
+// and s3cmd read their files at each open or run, each `aws` command reads them anew; boto3
+// never does.
+bool renewed_by_a_refresher(const MachineView& view, const ToolVerdict& verdict) {
+    const auto& source = *verdict.source;
+    const bool file = source.method == "s3cfg" || source.method == "shared-credentials-file";
+    return file && verdict.tool != Tool::boto3 &&
+           refresh_evidence(view, source.location, source.section).has_value();
+}
+
 void expiry_of_source(const MachineView& view, const ToolVerdict& verdict, Findings& findings) {
     const auto& source = verdict.source;
     if (!source || !source->expires || source->refreshes) {
@@ -232,7 +242,7 @@ void expiry_of_source(const MachineView& view, const ToolVerdict& verdict, Findi
                                  format_duration(-left)),
                      "renew the credentials at their source, and have them kept fresh "
                      "(credkit write-s3cfg --watch for files)");
-    } else if (left < kExpiringSoonWindow) {
+    } else if (left < kExpiringSoonWindow && !renewed_by_a_refresher(view, verdict)) {
         findings.add(
             "expiring-soon", name(verdict),
             fmt::format("{} uses {} ({}), which expires at {}, in {}, and {} will not "

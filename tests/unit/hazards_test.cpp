@@ -156,6 +156,22 @@ TEST_CASE("expired credentials are an error, soon-expiring ones a warning, renew
     CHECK(hazards[1].tool == "htslib");
 }
 
+TEST_CASE(
+    "keys about to end in a file a refresher renews are no warning for a tool that re-reads") {
+    Machine machine;
+    machine.files.add("/h/hts.s3cfg", "[default]\naccess_key = ASIAX\n");
+    machine.view.refreshed_files["/h/hts.s3cfg"] = "a running refresher writes it";
+    auto use = source("s3cfg", "/h/hts.s3cfg", "default");
+    use.expires = kNow + 5min;
+
+    const auto htslib = machine.hazards({uses(Tool::htslib, use)});
+    machine.view.refreshed_files.clear();
+    const auto unrenewed = machine.hazards({uses(Tool::htslib, use)});
+
+    CHECK(codes(htslib).empty());
+    CHECK(codes(unrenewed) == std::vector<std::string>{"expiring-soon"});
+}
+
 TEST_CASE("a temporary key id without its session token is an error") {
     Machine machine;
     auto use = source("env", "AWS_ACCESS_KEY_ID");
