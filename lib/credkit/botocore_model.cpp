@@ -4,10 +4,8 @@
 // against the real resolver by tests/e2e/test_diagnose_botocore.py; where botocore raises
 // rather than moves on, the verdict carries a failure in botocore's sense.
 //
-// The files are read the way Python's configparser.RawConfigParser reads them (strict mode:
-// a repeated section or option is an error; continuation lines; no inline comments; option
-// names lowercased; a [DEFAULT] section lends its options to every other section), because
-// which keys win depends on exactly that.
+// The files are read the way Python's configparser.RawConfigParser reads them
+// (python_configparser.hpp), because which keys win depends on exactly that.
 #include "credkit/botocore_model.hpp"
 
 #include <algorithm>
@@ -15,7 +13,6 @@
 #include <cctype>
 #include <expected>
 #include <map>
-#include <set>
 #include <utility>
 
 #include <fmt/format.h>
@@ -23,162 +20,18 @@
 #include <nlohmann/json.hpp>
 
 #include "credkit/command_runner.hpp"
+#include "credkit/python_configparser.hpp"
 #include "credkit/secret.hpp"
 
 namespace credkit {
 namespace {
 
 // ---------------------------------------------------------------------------------------
-// Reading INI files as configparser does
+// Reading INI files as botocore does
 // ---------------------------------------------------------------------------------------
 
-// The ASCII characters Python's str.strip() and re's \s treat as whitespace.
-constexpr std::string_view kPythonSpace = " \t\n\r\v\f\x1c\x1d\x1e\x1f";
-
-std::string_view py_rstrip(std::string_view text) {
-    const std::size_t end = text.find_last_not_of(kPythonSpace);
-    return end == std::string_view::npos ? std::string_view{} : text.substr(0, end + 1);
-}
-
-std::string_view py_strip(std::string_view text) {
-    const std::size_t start = text.find_first_not_of(kPythonSpace);
-    return start == std::string_view::npos ? std::string_view{} : py_rstrip(text.substr(start));
-}
-
-std::string ascii_lower(std::string_view text) {
-    std::string lower(text);
-    std::ranges::transform(lower, lower.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return lower;
-}
-
-bool valid_utf8(std::string_view text) {
-    std::size_t i = 0;
-    while (i < text.size()) {
-        const auto lead = static_cast<unsigned char>(text[i]);
-        const std::size_t length = lead < 0x80           ? 1
-                                   : (lead >> 5) == 0x6  ? 2
-                                   : (lead >> 4) == 0xE  ? 3
-                                   : (lead >> 3) == 0x1E ? 4
-                                                         : 0;
-        if (length == 0 || i + length > text.size()) {
-            return false;
-        }
-        for (std::size_t k = 1; k < length; ++k) {
-            if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) {
-                return false;
-            }
-        }
-        i += length;
-    }
-    return true;
-}
-
-// Python reads text files with universal newlines: "\r\n", "\r" and "\n" all end a line.
-std::vector<std::string_view> universal_lines(std::string_view text) {
-    std::vector<std::string_view> lines;
-    std::size_t start = 0;
-    while (start < text.size()) {
-        const std::size_t end = text.find_first_of("\r\n", start);
-        if (end == std::string_view::npos) {
-            lines.push_back(text.substr(start));
-            break;
-        }
-        lines.push_back(text.substr(start, end - start));
-        start = end + (text.compare(end, 2, "\r\n") == 0 ? 2 : 1);
-    }
-    return lines;
-}
-
-// Option name (lowercased) to value, as configparser joins continuation lines.
-using Options = std::map<std::string, std::string>;
-
-struct IniSection {
-    std::string name;
-    Options options;  // [DEFAULT]'s options included, the section's own winning
-};
-
-// One pass of RawConfigParser._read over a file, line by line.
-class ConfigParserReading {
-public:
-    // A fatal error (configparser raises at once), or nothing.
-    std::optional<std::string> feed(std::string_view line, int number) {
-        const std::string_view value = py_strip(line);
-        const bool comment = value.starts_with('#') || value.starts_with(';');
-        if (value.empty() || comment) {
-            // A blank line may belong to a value that continues after it.
-            if (!comment && current_ != nullptr && option_) {
-                (*current_)[*option_].emplace_back();
-            }
-            return std::nullopt;
-        }
-        const std::size_t indent = line.find_first_not_of(kPythonSpace);
-        if (current_ != nullptr && option_ && indent > indent_) {
-            (*current_)[*option_].emplace_back(value);
-            return std::nullopt;
-        }
-        indent_ = indent;
-        if (value.front() == '[' && value.rfind(']') != std::string_view::npos &&
-            value.rfind(']') >= 2) {
-            // "[name] trailing" is a header too: the name runs to the last ']'.
-            return open_section(std::string(value.substr(1, value.rfind(']') - 1)), number);
-        }
-        if (current_ == nullptr) {
-            return fmt::format("line {} comes before any [section] header", number);
-        }
-        return read_option(value, number);
-    }
-
-    std::expected<std::vector<IniSection>, std::string> finish() const;
-
-private:
-    using RawOptions = std::map<std::string, std::vector<std::string>>;
-
-    std::optional<std::string> open_section(std::string name, int number) {
-        if (sections_.contains(name)) {
-            return fmt::format("line {}: section [{}] appears twice", number, name);
-        }
-        current_name_ = name;
-        if (name == "DEFAULT") {
-            current_ = &defaults_;
-        } else {
-            order_.push_back(name);
-            current_ = &sections_[name];
-        }
-        option_.reset();
-        return std::nullopt;
-    }
-
-    std::optional<std::string> read_option(std::string_view value, int number) {
-        const std::size_t separator = value.find_first_of("=:");
-        if (separator == std::string_view::npos || separator == 0) {
-            // configparser reads on and raises a ParsingError after the last line.
-            if (!deferred_error_) {
-                deferred_error_ =
-                    fmt::format("line {} is neither 'key = value' nor a header", number);
-            }
-            return std::nullopt;
-        }
-        std::string name = ascii_lower(py_rstrip(value.substr(0, separator)));
-        if (!seen_.insert({current_name_, name}).second) {
-            return fmt::format("line {}: option '{}' appears twice in [{}]", number, name,
-                               current_name_);
-        }
-        (*current_)[name] = {std::string(py_strip(value.substr(separator + 1)))};
-        option_ = std::move(name);
-        return std::nullopt;
-    }
-
-    std::vector<std::string> order_;
-    std::map<std::string, RawOptions> sections_;
-    RawOptions defaults_;
-    RawOptions* current_ = nullptr;
-    std::string current_name_;
-    std::optional<std::string> option_;
-    std::size_t indent_ = 0;
-    std::set<std::pair<std::string, std::string>> seen_;
-    std::optional<std::string> deferred_error_;
-};
+// Option name (lowercased) to value.
+using Options = ConfigParserOptions;
 
 // botocore turns a value that starts on the line after its key into a nested mapping, and
 // refuses the file when a line of it is not "key = value".
@@ -187,7 +40,7 @@ bool nested_value_parses(std::string_view value) {
         return true;
     }
     for (const std::string_view line : universal_lines(value)) {
-        const std::string_view body = py_strip(line);
+        const std::string_view body = python_strip(line);
         if (!body.empty() && body.find('=') == std::string_view::npos) {
             return false;
         }
@@ -195,65 +48,60 @@ bool nested_value_parses(std::string_view value) {
     return true;
 }
 
-Options join_values(const std::map<std::string, std::vector<std::string>>& raw) {
-    Options joined;
-    for (const auto& [name, lines] : raw) {
-        std::string value;
-        for (std::size_t i = 0; i < lines.size(); ++i) {
-            value += (i == 0 ? "" : "\n") + lines[i];
-        }
-        joined[name] = std::string(py_rstrip(value));
+// Where and why configparser refused the file, as credkit words it for botocore.
+std::string parse_error_text(const ConfigParserError& error) {
+    switch (error.kind) {
+        case ConfigParserError::Kind::missing_header:
+            return fmt::format("line {} comes before any [section] header", error.line);
+        case ConfigParserError::Kind::bad_line:
+            return fmt::format("line {} is neither 'key = value' nor a header", error.line);
+        case ConfigParserError::Kind::duplicate_section:
+            return fmt::format("line {}: section [{}] appears twice", error.line, error.section);
+        case ConfigParserError::Kind::duplicate_option:
+            return fmt::format("line {}: option '{}' appears twice in [{}]", error.line,
+                               error.option, error.section);
     }
-    return joined;
+    return fmt::format("line {} cannot be read", error.line);
 }
 
-std::expected<std::vector<IniSection>, std::string> ConfigParserReading::finish() const {
-    if (deferred_error_) {
-        return std::unexpected(*deferred_error_);
+// botocore's raw_config_parse: the file decoded as UTF-8, read by RawConfigParser, each
+// section with [DEFAULT]'s options included (the section's own winning), nested values checked.
+std::expected<std::vector<ConfigParserSection>, std::string> read_botocore_ini(
+    std::string_view text) {
+    if (!valid_utf8(text)) {
+        return std::unexpected("it is not valid UTF-8");
     }
-    const Options defaults = join_values(defaults_);
-    std::vector<IniSection> sections;
-    for (const std::string& name : order_) {
-        Options options = join_values(sections_.at(name));
-        options.insert(defaults.begin(), defaults.end());  // the section's own keys win
+    const auto file = read_configparser(text);
+    if (!file) {
+        return std::unexpected(parse_error_text(file.error()));
+    }
+    std::vector<ConfigParserSection> sections;
+    for (const ConfigParserSection& section : file->sections) {
+        Options options = file->items(section);
         for (const auto& [key, value] : options) {
             if (!nested_value_parses(value)) {
                 return std::unexpected(
                     fmt::format("the value of '{}' in [{}] continues on lines that are not "
                                 "'key = value'",
-                                key, name));
+                                key, section.name));
             }
         }
-        sections.push_back({name, std::move(options)});
+        sections.push_back({section.name, std::move(options)});
     }
     return sections;
-}
-
-std::expected<std::vector<IniSection>, std::string> read_configparser(std::string_view text) {
-    if (!valid_utf8(text)) {
-        return std::unexpected("it is not valid UTF-8");
-    }
-    ConfigParserReading reading;
-    int number = 0;
-    for (const std::string_view line : universal_lines(text)) {
-        if (auto error = reading.feed(line, ++number)) {
-            return std::unexpected(std::move(*error));
-        }
-    }
-    return reading.finish();
 }
 
 // A file as botocore's loader found it.
 struct IniFile {
     enum class State { missing, parsed, broken };
     State state = State::missing;
-    std::string path;  // expanded, as botocore names it
-    std::vector<IniSection> sections;
-    std::string error;  // broken: where and why, never a value
+    std::string path;                           // expanded, as botocore names it
+    std::vector<ConfigParserSection> sections;  // [DEFAULT]'s options included
+    std::string error;                          // broken: where and why, never a value
 
     [[nodiscard]] const Options* section(std::string_view name) const {
-        const auto found =
-            std::ranges::find_if(sections, [&](const IniSection& s) { return s.name == name; });
+        const auto found = std::ranges::find_if(
+            sections, [&](const ConfigParserSection& s) { return s.name == name; });
         return found == sections.end() ? nullptr : &found->options;
     }
     [[nodiscard]] std::string parse_failure() const {
@@ -265,6 +113,13 @@ struct IniFile {
 // ---------------------------------------------------------------------------------------
 // Paths, names and values as Python handles them
 // ---------------------------------------------------------------------------------------
+
+std::string ascii_lower(std::string_view text) {
+    std::string lower(text);
+    std::ranges::transform(lower, lower.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return lower;
+}
 
 bool is_name_char(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
@@ -318,7 +173,7 @@ IniFile load_ini(const MachineView& view, std::string_view raw_path) {
     if (!info) {
         return file;
     }
-    auto sections = read_configparser(info->text);
+    auto sections = read_botocore_ini(info->text);
     if (!sections) {
         file.state = IniFile::State::broken;
         file.error = std::move(sections.error());
@@ -330,7 +185,10 @@ IniFile load_ini(const MachineView& view, std::string_view raw_path) {
 }
 
 // shlex.split in POSIX mode, which botocore applies to "[profile NAME]" headers: nothing
-// when the quoting is broken.
+// when the quoting is broken. It is not split_command_line (command_runner.hpp), which splits
+// as the shell does: inside double quotes shlex unescapes only '"' and '\\' (the shell also
+// '$' and '`'), and shlex refuses a trailing backslash (botocore then skips the section)
+// where split_command_line keeps it.
 std::optional<std::vector<std::string>> shell_words(std::string_view text) {
     std::vector<std::string> words;
     std::optional<std::string> word;
@@ -369,7 +227,7 @@ std::optional<std::vector<std::string>> shell_words(std::string_view text) {
 
 // Python's int() of a string: surrounding spaces, a sign, digits with single underscores.
 bool python_int(std::string_view text) {
-    text = py_strip(text);
+    text = python_strip(text);
     if (!text.empty() && (text.front() == '+' || text.front() == '-')) {
         text.remove_prefix(1);
     }
@@ -536,7 +394,7 @@ Profile profile_from(const Options& options, const std::string& file) {
 // shell words), "[default]", and "[sso-session NAME]".
 FullConfig profiles_of_config(const IniFile& config) {
     FullConfig full;
-    for (const IniSection& section : config.sections) {
+    for (const ConfigParserSection& section : config.sections) {
         const auto words = shell_words(section.name);
         const bool two_words = words && words->size() == 2;
         if (section.name.starts_with("profile")) {
@@ -571,7 +429,7 @@ public:
           config_(load_ini(view, file_setting("AWS_CONFIG_FILE", "~/.aws/config"))) {
         if (!broken()) {
             full_ = profiles_of_config(config_);
-            for (const IniSection& section : credentials_.sections) {
+            for (const ConfigParserSection& section : credentials_.sections) {
                 Profile& profile = full_.profiles[section.name];  // even with no keys
                 for (const auto& [key, value] : section.options) {
                     profile[key] = Setting{value, credentials_.path};
@@ -1278,8 +1136,8 @@ Options key_value_lines(std::string_view text) {
     for (const std::string_view line : universal_lines(text)) {
         const std::size_t equals = line.find('=');
         if (equals != std::string_view::npos) {
-            values[std::string(py_strip(line.substr(0, equals)))] =
-                std::string(py_strip(line.substr(equals + 1)));
+            values[std::string(python_strip(line.substr(0, equals)))] =
+                std::string(python_strip(line.substr(equals + 1)));
         }
     }
     return values;

@@ -1,7 +1,5 @@
 #include "credkit/htslib_model.hpp"
 
-#include "credkit/expiry.hpp"
-
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -9,6 +7,8 @@
 #include <cstdlib>
 #include <span>
 
+#include "credkit/credential_format.hpp"
+#include "credkit/ini_document.hpp"
 #include "credkit/secret.hpp"
 
 // The model follows setup_auth_data() and its helpers in htslib 1.16's hfile_s3.c (the
@@ -332,16 +332,26 @@ std::string quoted_section(const std::optional<std::string>& section) {
     return section ? "[" + *section + "]" : "(no section name)";
 }
 
-// htslib ignores any expiry in an s3cfg, but one that credkit wrote says when the keys end,
-// and diagnose can tell that much.
+// htslib ignores any expiry in an s3cfg, but the comment credkit writes there says when the
+// keys end, and diagnose can tell that much. An expiry_time key is not taken: nothing says
+// who wrote it or that it is true.
 std::optional<TimePoint> credkit_s3cfg_expiry(const MachineView& view, const std::string& path,
                                               const std::string& section) {
     const auto file = view.files.read(path);
     if (!file) {
         return std::nullopt;
     }
-    auto expiry = file_expiry(file->text, path, section);
-    return expiry ? expiry->expires : std::nullopt;
+    const auto document = IniDocument::parse(file->text, path);
+    if (!document) {
+        return std::nullopt;
+    }
+    const auto comment = document->comment(section, kS3cfgExpiryPrefix);
+    constexpr std::string_view kExpireAt = "expire at ";
+    if (!comment || !comment->starts_with(kExpireAt)) {
+        return std::nullopt;
+    }
+    const auto when = parse_rfc3339(std::string_view(*comment).substr(kExpireAt.size()));
+    return when ? std::optional(*when) : std::nullopt;
 }
 
 class HtslibResolver {

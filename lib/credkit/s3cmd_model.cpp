@@ -21,7 +21,6 @@
 #include <cctype>
 #include <expected>
 #include <map>
-#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,6 +29,7 @@
 #include <fmt/format.h>
 
 #include "credkit/imds_settings.hpp"
+#include "credkit/python_configparser.hpp"
 
 namespace credkit {
 namespace {
@@ -40,8 +40,6 @@ constexpr std::chrono::minutes kRefreshAhead{15};
 // Far more "$NAME" steps than any real config has; past it the variables form a circle, which
 // s3cmd follows until Python's recursion limit stops it.
 constexpr int kMaxReferences = 100;
-// Python's configparser gives up expanding "%(name)s" past this depth.
-constexpr int kMaxInterpolationDepth = 10;
 
 // ---- text as Python reads it ----------------------------------------------------------------
 
@@ -72,21 +70,6 @@ std::string lowercase(std::string_view text) {
     std::string out(text);
     std::ranges::transform(out, out.begin(), [](unsigned char c) { return std::tolower(c); });
     return out;
-}
-
-// Python opens text files with universal newlines: "\r\n", "\r" and "\n" all end a line.
-std::vector<std::string_view> universal_lines(std::string_view text) {
-    std::vector<std::string_view> lines;
-    while (!text.empty()) {
-        const auto end = text.find_first_of("\r\n");
-        lines.push_back(text.substr(0, end));
-        if (end == std::string_view::npos) {
-            break;
-        }
-        const bool crlf = text[end] == '\r' && end + 1 < text.size() && text[end + 1] == '\n';
-        text.remove_prefix(end + (crlf ? 2 : 1));
-    }
-    return lines;
 }
 
 std::string join(const std::vector<std::string>& parts, std::string_view separator) {
@@ -201,201 +184,35 @@ S3cfgFile parse_s3cfg(std::string_view text) {
 
 // ---- the AWS credentials file through Python's configparser --------------------------------
 
-using IniOptions = std::map<std::string, std::string, std::less<>>;
-
-struct PyIni {
-    std::map<std::string, IniOptions, std::less<>> sections;
-    IniOptions defaults;  // [DEFAULT]: seen from every section
-};
-
-struct PyIniError {
-    enum class Kind { missing_header, parsing, duplicate };
-    Kind kind;
-    std::string message;  // names the line; never quotes a value
-};
-
-// configparser.ConfigParser._read with its defaults: strict (a repeated section or option is
-// an error), '#' and ';' whole-line comments, '=' or ':', option names lowercased, and a line
-// indented deeper than its option continues that option's value.
-class PyIniReader {
-public:
-    std::expected<PyIni, PyIniError> read(std::string_view text);
-
-private:
-    std::optional<PyIniError> read_line(std::string_view line, int number);
-    std::optional<PyIniError> read_header(std::string_view value, int number);
-    std::optional<PyIniError> read_option(std::string_view value, int number);
-
-    std::map<std::string, std::map<std::string, std::vector<std::string>>> raw_;
-    std::string section_;  // the current section; "DEFAULT" for the defaults
-    bool in_section_ = false;
-    std::string option_;  // the option a continuation line would extend; "" when none
-    std::size_t indent_ = 0;
-    std::set<std::string> sections_seen_;
-    std::set<std::pair<std::string, std::string>> options_seen_;
-    std::optional<PyIniError> parsing_;  // the first unreadable line; raised at the end
-};
-
-std::expected<PyIni, PyIniError> PyIniReader::read(std::string_view text) {
-    int number = 0;
-    for (const auto line : universal_lines(text)) {
-        if (auto error = read_line(line, ++number)) {
-            return std::unexpected(std::move(*error));
-        }
-    }
-    if (parsing_) {
-        return std::unexpected(std::move(*parsing_));
-    }
-    PyIni ini;
-    for (auto& [section, options] : raw_) {
-        IniOptions& into = section == "DEFAULT" ? ini.defaults : ini.sections[section];
-        for (auto& [option, lines] : options) {
-            into[option] = std::string(strip(join(lines, "\n")));
-        }
-    }
-    return ini;
-}
-
-std::optional<PyIniError> PyIniReader::read_line(std::string_view line, int number) {
-    const auto value = strip(line);
-    const bool comment = value.starts_with('#') || value.starts_with(';');
-    if (value.empty() || comment) {
-        if (!comment && in_section_ && !option_.empty()) {
-            raw_[section_][option_].emplace_back();  // a blank line inside a value
-        }
-        return std::nullopt;
-    }
-    const auto indent = line.size() - skip_spaces(line).size();
-    if (in_section_ && !option_.empty() && indent > indent_) {
-        raw_[section_][option_].emplace_back(value);
-        return std::nullopt;
-    }
-    indent_ = indent;
-    const auto close = value.rfind(']');
-    if (value.starts_with('[') && close != std::string_view::npos && close >= 2) {
-        return read_header(value, number);
-    }
-    if (!in_section_) {
-        return PyIniError{PyIniError::Kind::missing_header, fmt::format("line {}", number)};
-    }
-    return read_option(value, number);
-}
-
-std::optional<PyIniError> PyIniReader::read_header(std::string_view value, int number) {
-    std::string name(value.substr(1, value.rfind(']') - 1));
-    if (name != "DEFAULT" && !sections_seen_.insert(name).second) {
-        return PyIniError{PyIniError::Kind::duplicate,
-                          fmt::format("section [{}] appears again on line {}", name, number)};
-    }
-    section_ = std::move(name);
-    raw_[section_];
-    in_section_ = true;
-    option_.clear();
-    return std::nullopt;
-}
-
-std::optional<PyIniError> PyIniReader::read_option(std::string_view value, int number) {
-    const auto delimiter = value.find_first_of("=:");
-    const auto name = delimiter == std::string_view::npos ? std::string_view{}
-                                                          : strip(value.substr(0, delimiter));
-    if (name.empty()) {
-        if (!parsing_) {
-            parsing_ = PyIniError{PyIniError::Kind::parsing, fmt::format("line {}", number)};
-        }
-        return std::nullopt;
-    }
-    option_ = lowercase(name);
-    if (!options_seen_.emplace(section_, option_).second) {
-        return PyIniError{
-            PyIniError::Kind::duplicate,
-            fmt::format("{} appears again in [{}] on line {}", option_, section_, number)};
-    }
-    raw_[section_][option_] = {std::string(strip(value.substr(delimiter + 1)))};
-    return std::nullopt;
-}
-
 // The file as s3cmd reads it: without any section header, as if it began with "[default]".
-std::expected<PyIni, PyIniError> read_credentials_ini(std::string_view text) {
-    auto ini = PyIniReader().read(text);
-    if (!ini && ini.error().kind == PyIniError::Kind::missing_header) {
-        return PyIniReader().read("[default]\n" + std::string(text));
+std::expected<ConfigParserFile, ConfigParserError> read_credentials_ini(std::string_view text) {
+    auto ini = read_configparser(text);
+    if (!ini && ini.error().kind == ConfigParserError::Kind::missing_header) {
+        return read_configparser("[default]\n" + std::string(text));
     }
     return ini;
 }
 
-const std::string* find_option(const PyIni& ini, const IniOptions* section,
-                               std::string_view option) {
-    if (section != nullptr) {
-        if (const auto found = section->find(option); found != section->end()) {
-            return &found->second;
-        }
-    }
-    const auto found = ini.defaults.find(option);
-    return found == ini.defaults.end() ? nullptr : &found->second;
-}
-
-// configparser's BasicInterpolation: "%%" is '%', "%(name)s" is another option of the section.
-std::expected<std::string, std::string> interpolate(const PyIni& ini, const IniOptions* section,
-                                                    std::string_view raw, int depth) {
-    if (depth > kMaxInterpolationDepth) {
-        return std::unexpected("its %(name)s references go too deep");
-    }
-    std::string out;
-    while (!raw.empty()) {
-        const auto percent = raw.find('%');
-        out += raw.substr(0, percent);
-        if (percent == std::string_view::npos) {
+// The configparser error as credkit words it for s3cmd, which stops with a parameter problem
+// on a ParsingError and with an unexpected error on a repeated section or option.
+std::string credentials_ini_error(const ConfigParserError& error, const std::string& path) {
+    switch (error.kind) {
+        case ConfigParserError::Kind::duplicate_section:
+            return fmt::format(
+                "s3cmd stops with an unexpected error reading {}: section [{}] appears "
+                "again on line {}",
+                path, error.section, error.line);
+        case ConfigParserError::Kind::duplicate_option:
+            return fmt::format(
+                "s3cmd stops with an unexpected error reading {}: {} appears again in "
+                "[{}] on line {}",
+                path, error.option, error.section, error.line);
+        case ConfigParserError::Kind::missing_header:
+        case ConfigParserError::Kind::bad_line:
             break;
-        }
-        raw.remove_prefix(percent);
-        if (raw.starts_with("%%")) {
-            out += '%';
-            raw.remove_prefix(2);
-            continue;
-        }
-        const auto close = raw.find(")s");
-        if (!raw.starts_with("%(") || close == std::string_view::npos || close < 3) {
-            return std::unexpected("it has a '%' that is neither \"%%\" nor \"%(name)s\"");
-        }
-        const auto* target = find_option(ini, section, lowercase(raw.substr(2, close - 2)));
-        if (target == nullptr) {
-            return std::unexpected("its %(name)s names an option that is not there");
-        }
-        auto expanded = interpolate(ini, section, *target, depth + 1);
-        if (!expanded) {
-            return expanded;
-        }
-        out += *expanded;
-        raw.remove_prefix(close + 2);
     }
-    return out;
-}
-
-// ConfigParser.get: NoSectionError, NoOptionError or the interpolated value.
-struct IniLookup {
-    enum class Found { value, no_option, no_section, bad_value };
-    Found found = Found::no_option;
-    std::string value;  // the value; for bad_value, why it cannot be expanded
-};
-
-IniLookup ini_get(const PyIni& ini, std::string_view section, std::string_view option) {
-    const IniOptions* options = nullptr;
-    if (section != "DEFAULT") {
-        const auto found = ini.sections.find(section);
-        if (found == ini.sections.end()) {
-            return {IniLookup::Found::no_section, {}};
-        }
-        options = &found->second;
-    }
-    const auto* raw = find_option(ini, options, option);
-    if (raw == nullptr) {
-        return {IniLookup::Found::no_option, {}};
-    }
-    auto value = interpolate(ini, options, *raw, 1);
-    if (!value) {
-        return {IniLookup::Found::bad_value, std::move(value.error())};
-    }
-    return {IniLookup::Found::value, std::move(*value)};
+    return fmt::format("s3cmd stops with a parameter problem reading {}: cannot parse line {}",
+                       path, error.line);
 }
 
 // ---- the instance role ----------------------------------------------------------------------
@@ -529,7 +346,7 @@ private:
     void read_credentials_file();
     [[nodiscard]] std::optional<std::pair<std::filesystem::path, std::string>> credentials_file()
         const;
-    void read_profile(const std::filesystem::path& path, const PyIni& ini,
+    void read_profile(const std::filesystem::path& path, const ConfigParserFile& ini,
                       const std::string& profile);
     bool take_file_value(std::string& into, const std::string& raw,
                          const std::filesystem::path& path);
@@ -657,11 +474,7 @@ void S3cmdModel::read_credentials_file() {
     verdict_.profile = profile;
     const auto ini = read_credentials_ini(file->second);
     if (!ini) {
-        const bool duplicate = ini.error().kind == PyIniError::Kind::duplicate;
-        fail(fmt::format("s3cmd stops {} reading {}: {}",
-                         duplicate ? "with an unexpected error" : "with a parameter problem",
-                         file->first.string(),
-                         duplicate ? ini.error().message : "cannot parse " + ini.error().message));
+        fail(credentials_ini_error(ini.error(), file->first.string()));
         return;
     }
     read_profile(file->first, *ini, profile);
@@ -683,7 +496,7 @@ std::optional<std::pair<std::filesystem::path, std::string>> S3cmdModel::credent
 
 // s3cmd's get_key: the key in the profile, else its legacy name in [default]. A missing
 // section ends the reading (with a warning), keeping what was read before.
-void S3cmdModel::read_profile(const std::filesystem::path& path, const PyIni& ini,
+void S3cmdModel::read_profile(const std::filesystem::path& path, const ConfigParserFile& ini,
                               const std::string& profile) {
     struct Key {
         std::string* into;
@@ -697,23 +510,23 @@ void S3cmdModel::read_profile(const std::filesystem::path& path, const PyIni& in
     std::string key_section = profile;
     for (const Key& key : keys) {
         std::string section = profile;
-        auto found = ini_get(ini, section, key.name);
-        if (found.found == IniLookup::Found::no_option && !key.legacy.empty()) {
+        auto found = ini.get(section, key.name, Interpolation::basic);
+        if (found.found == ConfigParserValue::Found::no_option && !key.legacy.empty()) {
             section = "default";
-            found = ini_get(ini, section, key.legacy);
+            found = ini.get(section, key.legacy, Interpolation::basic);
         }
-        if (found.found == IniLookup::Found::no_section) {
+        if (found.found == ConfigParserValue::Found::no_section) {
             stopped = fmt::format("{} has no [{}] section", path.string(), section);
             break;
         }
-        if (found.found == IniLookup::Found::bad_value) {
+        if (found.found == ConfigParserValue::Found::bad_value) {
             fail(
                 fmt::format("s3cmd stops with an unexpected error: {} in {} [{}] cannot be "
                             "read by Python's configparser: {}",
                             key.name, path.string(), section, found.value));
             return;
         }
-        if (found.found != IniLookup::Found::value || found.value.empty()) {
+        if (found.found != ConfigParserValue::Found::value || found.value.empty()) {
             continue;
         }
         if (!take_file_value(*key.into, found.value, path)) {

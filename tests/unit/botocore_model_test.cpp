@@ -426,22 +426,7 @@ TEST_CASE("botocore: an empty AWS_SHARED_CREDENTIALS_FILE means no file, not the
 }
 
 // --- reading the files as configparser does ---------------------------------------------
-
-TEST_CASE("botocore: keys are case-blind, 'key: value' works and '#' mid-line is kept") {
-    Machine machine;
-    machine.credentials(
-        "# leading comment\n"
-        "[default]\n"
-        "; another comment\n"
-        "AWS_ACCESS_KEY_ID: AKIACOLON001 # mine\n"
-        "  aws_secret_access_key=x\n");
-
-    const ToolVerdict verdict = machine.verdict();
-
-    // The indented line continues the key id's value rather than setting the secret.
-    REQUIRE(verdict.failure);
-    CHECK(contains(*verdict.failure, "PartialCredentialsError"));
-}
+// (configparser's own rules are tested in python_configparser_test.cpp; these are botocore's.)
 
 TEST_CASE("botocore: an uppercase key with ':' and a trailing comment is still the key") {
     Machine machine;
@@ -502,18 +487,6 @@ TEST_CASE("botocore: a [DEFAULT] section lends its keys to every section") {
     CHECK(key_of(verdict) == "AKIALENT0001");
 }
 
-TEST_CASE("botocore: '[ default ]' is a section named ' default ', not [default]") {
-    Machine machine;
-    machine.credentials(file_keys(" default ", "AKIASPACED01"));
-    machine.no_imds();
-
-    const ToolVerdict verdict = machine.verdict();
-
-    CHECK_FALSE(verdict.source);
-    CHECK(reason_for(verdict, "shared-credentials-file") ==
-          "/h/.aws/credentials has no [default] section");
-}
-
 TEST_CASE("botocore: a file that starts with a byte order mark cannot be parsed") {
     Machine machine;
     machine.credentials("\xEF\xBB\xBF" + file_keys("default", "AKIABOM00001"));
@@ -566,6 +539,25 @@ TEST_CASE("botocore: a quoted profile header is split like a shell would") {
     const ToolVerdict verdict = machine.verdict();
 
     CHECK(key_of(verdict) == "AKIAQUOTED01");
+}
+
+TEST_CASE("botocore: profile headers split as shlex does, not as the shell does") {
+    Machine machine;
+    machine.config(
+        "[profile \"a\\$b\"]\naws_access_key_id = AKIASHLEX001\naws_secret_access_key = x\n"
+        "[profile c\\]\naws_access_key_id = AKIASHLEX002\naws_secret_access_key = x\n");
+    machine.no_imds();
+
+    machine.env.set("AWS_PROFILE", "a\\$b");
+    const ToolVerdict escaped_dollar = machine.verdict();
+    machine.env.set("AWS_PROFILE", "c\\");
+    const ToolVerdict trailing_backslash = machine.verdict();
+
+    // Inside double quotes shlex keeps the backslash before '$'; a trailing backslash makes
+    // shlex fail, and botocore drops the section.
+    CHECK(key_of(escaped_dollar) == "AKIASHLEX001");
+    REQUIRE(trailing_backslash.failure);
+    CHECK(contains(*trailing_backslash.failure, "ProfileNotFound"));
 }
 
 TEST_CASE("botocore: the credentials file comes before the config file") {
@@ -780,7 +772,7 @@ TEST_CASE("botocore: ~/.boto [Credentials] is the boto-config source") {
     CHECK(key_of(verdict) == "AKIABOTO0001");
 }
 
-TEST_CASE("botocore: a container credentials URI is container-role; a foreign host raises") {
+TEST_CASE("botocore: a container credentials URI is container-role, and a foreign host raises") {
     Machine machine;
     machine.env.set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc");
     const ToolVerdict relative = machine.verdict();

@@ -25,7 +25,7 @@ TEST_CASE("an unclosed quote is a usage error") {
     CHECK(words.error().why == "the single quote is not closed");
 }
 
-TEST_CASE("a command's stdout and exit status come back; its stderr does not") {
+TEST_CASE("a command's stdout and exit status come back, its stderr does not") {
     const auto output = run_command("sh -c 'echo out; echo err >&2; exit 3'", 5s);
 
     REQUIRE(output);

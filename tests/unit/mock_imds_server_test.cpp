@@ -218,7 +218,8 @@ TEST_CASE("mock clock skew: a duration of whole seconds with an optional sign") 
 
 TEST_CASE("mock clock skew: mistakes are usage errors") {
     for (const auto* text : {"", "-", "+-5m", "--5m", "5x", "1500ms", "-0.5s", "-3653d"}) {
-        CAPTURE(text);
+        const std::string shown(text);
+        CAPTURE(shown);
 
         auto skew = parse_clock_skew(text);
 

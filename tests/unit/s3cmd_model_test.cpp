@@ -342,6 +342,21 @@ TEST_CASE("s3cmd stops on a bare '%' in the credentials file") {
     CHECK_FALSE(contains(*verdict.failure, "ab%cd"));
 }
 
+TEST_CASE("s3cmd keeps the newline of a key that starts on the line after its name") {
+    Machine machine;
+    machine.files.add(kCredentials,
+                      "[default]\naws_access_key_id =\n  AKIANEWLINE00001\n"
+                      "aws_secret_access_key = s\n");
+    machine.env.set("AWS_PROFILE", "default");
+
+    const auto verdict = machine.verdict();
+
+    // configparser joins the value's lines after an empty first one: s3cmd 2.3's
+    // --dump-config shows the same key.
+    REQUIRE(verdict.source);
+    CHECK(verdict.source->access_key_id == "\nAKIANEWLINE00001");
+}
+
 TEST_CASE("s3cmd keeps plain keys without refreshing them") {
     Machine machine;
     machine.files.add(kS3cfg, "access_key = AKIAPLAIN0000000001\nsecret_key = s\n");
