@@ -514,9 +514,10 @@ namespace credkit {
 
 TEST_CASE("an s3cfg written by credkit tells when its keys end, though htslib ignores it") {
     Machine machine;
-    machine.files.add(kS3cfg, "[default]\naccess_key = ASIAS3CFG\nsecret_key = s\n"
-                              "access_token = t\n"
-                              "# credkit: credentials expire at 2027-01-15T08:00:00Z\n");
+    machine.files.add(kS3cfg,
+                      "[default]\naccess_key = ASIAS3CFG\nsecret_key = s\n"
+                      "access_token = t\n"
+                      "# credkit: credentials expire at 2027-01-15T08:00:00Z\n");
 
     const ToolVerdict verdict = machine.verdict();
 
