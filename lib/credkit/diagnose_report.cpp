@@ -67,7 +67,9 @@ void text_verdict(std::string& out, const ToolVerdict& verdict, TimePoint now) {
         out += fmt::format("  fails     {}\n", *verdict.failure);
     }
     if (const auto& source = verdict.source) {
-        out += fmt::format("  uses      {}  {}\n", source->method, where(*source));
+        const std::string place = where(*source);
+        out +=
+            fmt::format("  uses      {}{}{}\n", source->method, place.empty() ? "" : "  ", place);
         out += fmt::format(
             "  key id    {}{}\n",
             source->access_key_id.empty() ? "unknown" : redact_key_id(source->access_key_id),
@@ -186,7 +188,14 @@ std::string_view verdict_status(const ToolVerdict& verdict) {
     if (verdict.failure) {
         return "fails";
     }
-    return verdict.source ? "ok" : "no-credentials";
+    if (!verdict.source) {
+        return "no-credentials";
+    }
+    // A source whose key is known only once the tool calls out (IMDS not probed, STS, SSO,
+    // a container endpoint): it will probably work, but nothing here has seen the keys.
+    const bool unseen =
+        verdict.source->access_key_id.empty() && verdict.source->method != "anonymous";
+    return unseen ? "unverified" : "ok";
 }
 
 Diagnosis diagnose(const MachineView& view, const std::vector<Tool>& tools) {

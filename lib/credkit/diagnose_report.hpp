@@ -17,7 +17,7 @@ struct Diagnosis {
     [[nodiscard]] int exit_code() const;
 };
 
-// "ok", "no-credentials" or "fails".
+// "ok", "unverified" (a source whose key diagnose could not see), "no-credentials" or "fails".
 std::string_view verdict_status(const ToolVerdict& verdict);
 
 Diagnosis diagnose(const MachineView& view, const std::vector<Tool>& tools);

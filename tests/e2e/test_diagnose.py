@@ -267,6 +267,7 @@ class CommandLine(Diagnose):
         source = self.tool(report, "boto3")["source"]
         self.assertEqual(source["method"], "custom-process")
         self.assertIsNone(source["key_id"])
+        self.assertEqual(self.tool(report, "boto3")["status"], "unverified")
 
     def test_credential_process_runs_by_default_and_its_command_line_stays_hidden(self):
         helper = self.write_file("bin/creds-helper", "#!/bin/sh\necho '{\"Version\": 1, "
@@ -288,6 +289,8 @@ class CommandLine(Diagnose):
 
         self.assertFalse(report["probe"]["ran"])
         self.assertIn("--probe", report["probe"]["reason"])
+        boto3 = self.tool(report, "boto3")
+        self.assertEqual((boto3["status"], boto3["source"]["method"]), ("unverified", "iam-role"))
 
     def test_metadata_disabled_turns_probes_off_even_when_asked(self):
         self.env["AWS_EC2_METADATA_DISABLED"] = "true"
