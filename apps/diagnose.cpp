@@ -24,6 +24,16 @@ namespace {
 constexpr std::chrono::milliseconds kProbeBudget{2500};
 constexpr std::chrono::milliseconds kCommandTimeout{5000};
 
+constexpr std::string_view kFooter =
+    "Examples:\n"
+    "  credkit diagnose\n"
+    "  credkit diagnose --tool boto3 --profile reports --format json\n"
+    "  credkit diagnose --tool htslib --url s3://prof@my-bucket/calls.vcf.gz\n"
+    "  credkit diagnose --no-probe          # environment and files only\n"
+    "  credkit diagnose --list-hazards\n"
+    "Exit status: 0 nothing found, 1 warnings, 2 a tool has no usable credentials or will fail\n"
+    "(usage errors too). Every hazard code is explained in credkit-diagnose(1).";
+
 struct DiagnoseOptions {
     std::vector<std::string> tools;
     std::optional<std::string> url;
@@ -194,6 +204,7 @@ Command register_diagnose(CLI::App& parent, const GlobalOptions& global) {
     app->add_flag("--list-hazards", options->list_hazards,
                   "Print every hazard code with its severity and meaning, then exit");
     add_imds_location_options(*app, options->imds);
+    app->footer(std::string(kFooter));
     return Command{app, [options, &global] { return run(*options, global); }};
 }
 
