@@ -140,7 +140,8 @@ int run(const DiagnoseOptions& options, const GlobalOptions& global) {
                                 env.non_empty("AWS_EC2_METADATA_SERVICE_ENDPOINT") ||
                                 env.non_empty("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
 
-    const SystemFileView files;
+    const SystemFileView disk;
+    const CachingFileView files(disk);
     SystemClock clock;
     MachineView view{env, files, home_directory(env), clock.now_seconds()};
     view.profile = options.profile;

@@ -15,6 +15,9 @@
 namespace credkit {
 namespace {
 
+// What follows kS3cfgExpiryPrefix when the credentials have an expiry.
+constexpr std::string_view kExpireAt = "expire at ";
+
 // Insertion order: the documented key order is what people read and diff.
 using Json = nlohmann::ordered_json;
 
@@ -239,8 +242,22 @@ void apply_s3cfg(IniDocument& document, const std::string& section, const Creden
     set_if_given("bucket_location", settings.bucket_location);
     document.set_comment(section, kS3cfgExpiryPrefix,
                          credentials.expiration
-                             ? "expire at " + format_rfc3339(*credentials.expiration)
+                             ? std::string(kExpireAt) + format_rfc3339(*credentials.expiration)
                              : std::string("do not expire"));
+}
+
+Result<std::optional<TimePoint>> recorded_s3cfg_expiry(const IniDocument& document,
+                                                       std::string_view section) {
+    const auto comment = document.comment(section, kS3cfgExpiryPrefix);
+    if (!comment || !comment->starts_with(kExpireAt)) {
+        return std::nullopt;
+    }
+    auto when = parse_rfc3339(std::string_view(*comment).substr(kExpireAt.size()));
+    if (!when) {
+        return fail(ErrorKind::usage, "cannot read the expiry credkit recorded",
+                    "credkit's expiry comment holds no RFC 3339 time");
+    }
+    return std::optional(*when);
 }
 
 void apply_aws_credentials(IniDocument& document, const std::string& section,

@@ -73,6 +73,11 @@ inline constexpr std::string_view kS3cfgExpiryPrefix = "# credkit: credentials "
 void apply_s3cfg(IniDocument& document, const std::string& section, const Credentials& credentials,
                  const S3cfgSettings& settings = {});
 
+// The expiry that apply_s3cfg's comment records in a section: nothing when the section has no
+// such comment (or says the keys do not expire), an error when the comment holds no time.
+Result<std::optional<TimePoint>> recorded_s3cfg_expiry(const IniDocument& document,
+                                                       std::string_view section);
+
 // Makes one AWS credentials section hold exactly aws_access_key_id, aws_secret_access_key,
 // aws_session_token (empty for long-term keys) and expiry_time (when known): htslib refreshes
 // from such a section and misreads one with any other key.

@@ -49,6 +49,25 @@ public:
     [[nodiscard]] std::optional<FileInfo> read(const std::filesystem::path& path) const override;
 };
 
+// Answers each path from the first read: the models and the hazard rules look at the same few
+// files many times in one run, and should all see one version of each.
+class CachingFileView final : public FileView {
+public:
+    explicit CachingFileView(const FileView& inner) : inner_(inner) {}
+
+    [[nodiscard]] std::optional<FileInfo> read(const std::filesystem::path& path) const override {
+        auto found = cache_.find(path);
+        if (found == cache_.end()) {
+            found = cache_.emplace(path, inner_.read(path)).first;
+        }
+        return found->second;
+    }
+
+private:
+    const FileView& inner_;
+    mutable std::map<std::filesystem::path, std::optional<FileInfo>> cache_;
+};
+
 // Whether this machine shows the marks of an EC2 instance (the DMI vendor or asset tag, or a
 // Xen hypervisor uuid starting "ec2"), read through `files` from /sys.
 bool looks_like_ec2(const FileView& files);

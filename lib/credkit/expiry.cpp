@@ -167,15 +167,11 @@ Result<Expiry> file_expiry(std::string_view text, const std::string& path,
     }
     Expiry expiry{"file", path, section_expiry(*document, section), false, {}};
     if (!expiry.expires) {
-        if (auto comment = document->comment(section, kS3cfgExpiryPrefix);
-            comment && comment->starts_with("expire at ")) {
-            auto when = parse_rfc3339(comment->substr(10));
-            if (!when) {
-                return fail(unreadable(fmt::format("cannot read {}", path),
-                                       "credkit's expiry comment holds no RFC 3339 time"));
-            }
-            expiry.expires = *when;
+        auto recorded = recorded_s3cfg_expiry(*document, section);
+        if (!recorded) {
+            return fail(unreadable(fmt::format("cannot read {}", path), recorded.error().why));
         }
+        expiry.expires = *recorded;
     }
     if (!expiry.expires) {
         expiry.note = fmt::format("section [{}] records no expiry", section);

@@ -345,13 +345,7 @@ std::optional<TimePoint> credkit_s3cfg_expiry(const MachineView& view, const std
     if (!document) {
         return std::nullopt;
     }
-    const auto comment = document->comment(section, kS3cfgExpiryPrefix);
-    constexpr std::string_view kExpireAt = "expire at ";
-    if (!comment || !comment->starts_with(kExpireAt)) {
-        return std::nullopt;
-    }
-    const auto when = parse_rfc3339(std::string_view(*comment).substr(kExpireAt.size()));
-    return when ? std::optional(*when) : std::nullopt;
+    return recorded_s3cfg_expiry(*document, section).value_or(std::nullopt);
 }
 
 class HtslibResolver {

@@ -121,8 +121,9 @@ Error malformed(std::string what, std::string why) {
                       "imds returned malformed credentials: " + std::move(why));
 }
 
-// Reads the credentials document. Error text never quotes the body: it holds secrets.
-Result<Credentials> parse_credentials(const std::string& body, const std::string& what) {
+}  // namespace
+
+Result<Credentials> parse_imds_credentials(const std::string& body, const std::string& what) {
     const auto doc = nlohmann::json::parse(body, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) {
         return fail(malformed(what, "the answer is not a JSON object"));
@@ -154,8 +155,6 @@ Result<Credentials> parse_credentials(const std::string& body, const std::string
     credentials.refreshed_by_holder = false;
     return credentials;
 }
-
-}  // namespace
 
 ImdsClient::ImdsClient(ImdsSettings settings, HttpClient& http, Clock& clock, const Logger& log,
                        std::uint64_t jitter_seed)
@@ -405,7 +404,7 @@ Result<Credentials> ImdsClient::fetch_credentials() {
                     settings_.role ? "leave out --role to use the role the instance has" : "");
     }
 
-    auto credentials = parse_credentials(response->body, what);
+    auto credentials = parse_imds_credentials(response->body, what);
     wipe_string(response->body);
     if (!credentials) {
         return fail(std::move(credentials.error()));

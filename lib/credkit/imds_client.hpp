@@ -34,6 +34,11 @@ struct InstanceMetadata {
     std::vector<std::string> missing;  // "region: imds answered 404 ..."
 };
 
+// Reads a role's credentials document: Code "Success" when present, and a non-empty
+// AccessKeyId, SecretAccessKey, Token and an RFC 3339 Expiration. Errors are about `what`
+// and never quote the body, which holds secrets.
+Result<Credentials> parse_imds_credentials(const std::string& body, const std::string& what);
+
 class ImdsClient {
 public:
     ImdsClient(ImdsSettings settings, HttpClient& http, Clock& clock,

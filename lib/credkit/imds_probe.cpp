@@ -67,37 +67,6 @@ bool unreachable(const std::optional<Sent>& sent) {
                     sent->exchange.failure == TransportFailure::other);
 }
 
-// ImdsClient owns the rules for reading a credentials answer (which members it needs, how each
-// status is explained). Replaying the answer through it keeps one copy of those rules.
-class ReplayHttp final : public HttpClient {
-public:
-    explicit ReplayHttp(const HttpResult& answer) : answer_(answer) {}
-
-    HttpResult send(const HttpRequest& request) override {
-        if (request.method == "PUT") {
-            HttpResult token;
-            token.response.status = 200;
-            token.response.body = "replayed";
-            return token;
-        }
-        return answer_;
-    }
-
-private:
-    const HttpResult& answer_;
-};
-
-Result<Credentials> read_as_imds_client(const HttpResult& answer, const std::string& endpoint,
-                                        const std::string& role, Clock& clock) {
-    ImdsSettings settings;
-    settings.endpoint = endpoint;
-    settings.role = role;
-    settings.attempts = 1;
-    ReplayHttp replay(answer);
-    ImdsClient client(settings, replay, clock, Logger::silent(), 1);
-    return client.fetch_credentials();
-}
-
 // One probe: its requests share one deadline, and the first Date header tells the server's
 // time.
 class Prober {
@@ -305,7 +274,10 @@ std::expected<Credentials, std::string> Prober::read_credentials(const std::stri
     if (sent->answered(401)) {
         return std::unexpected(refusal());
     }
-    auto credentials = read_as_imds_client(sent->result, settings_.endpoint, *probe_.role, clock_);
+    if (!sent->answered(200)) {
+        return std::unexpected(describe(sent));
+    }
+    auto credentials = parse_imds_credentials(sent->result.response.body, "imds credentials");
     wipe_string(sent->result.response.body);
     if (!credentials) {
         return std::unexpected(std::move(credentials.error().why));

@@ -1,10 +1,11 @@
 #include "credkit/refresher_targets.hpp"
 
 #include <fstream>
-#include <sstream>
 #include <system_error>
 
 #include <fmt/format.h>
+
+#include "credkit/credential_source.hpp"
 
 namespace credkit {
 namespace {
@@ -57,13 +58,8 @@ bool is_watcher(const std::vector<std::string>& argv) {
 }
 
 std::optional<ConfigFile> read_config(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return std::nullopt;
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    auto config = parse_config(text.str(), path);
+    const auto text = read_text_file(path);
+    auto config = text ? parse_config(*text, path) : fail(text.error());
     return config ? std::optional(std::move(*config)) : std::nullopt;
 }
 
